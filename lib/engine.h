@@ -1,0 +1,142 @@
+/*
+ * engine.h: the container engine driver interface.
+ *
+ * A driver speaks one engine's HTTP API over its unix socket (or tcp)
+ * through libcurl: Docker's Engine API v1.41 now, Podman's next. Drivers
+ * are ops tables (struct berth_engine_ops); berth_engine_open() picks one
+ * by name. No docker CLI and no shell anywhere: the driver builds the
+ * engine's JSON itself from the typed spec, so tenant JSON never reaches
+ * the engine.
+ *
+ * Results use the generated protobuf types of runtime.proto. A message
+ * returned through an out-parameter is built with malloc'd fields only,
+ * so the caller frees it with protobuf_c_message_free_unpacked(msg, NULL).
+ *
+ * Error mapping at this boundary: engine 404 -> BERTH_ENOTFOUND,
+ * 409 -> BERTH_EEXISTS (name in use) or BERTH_EPRECOND (wrong state),
+ * 400 -> BERTH_EINVAL, socket missing / refused / engine 5xx while
+ * starting -> BERTH_EUNAVAIL (retryable), other 5xx -> BERTH_EINTERNAL.
+ * The engine's own message is kept (cut to one line) in err->msg.
+ *
+ * An engine handle is safe to use from several threads at once: each
+ * call uses its own curl easy handle.
+ */
+#ifndef BERTH_LIB_ENGINE_H
+#define BERTH_LIB_ENGINE_H
+
+#include "berth/v1/runtime.pb-c.h"
+#include "lib/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct berth_engine;
+
+/* Label keys berth puts on every engine object it creates. */
+#define BERTH_LABEL_MANAGED    "berth.managed" /* "true" */
+#define BERTH_LABEL_OWNER      "berth.owner"
+#define BERTH_LABEL_REQUEST_ID "berth.request_id"
+#define BERTH_LABEL_SPEC_HASH  "berth.spec_hash"
+
+/*
+ * Progress of an image pull: `percent` 0..100 or -1 when unknown, and
+ * the engine's latest status line. Return non-zero to abandon the pull.
+ */
+typedef int (*berth_engine_progress_fn)(void *arg, int percent,
+                                        const char *status);
+
+struct berth_engine_ops {
+	const char *name; /* "docker", "podman" */
+	int (*ping)(struct berth_engine *e, struct berth_err *err);
+	int (*info)(struct berth_engine *e, Berth__V1__RuntimeInfo **out,
+	            struct berth_err *err);
+	int (*image_pull)(struct berth_engine *e, const char *ref,
+	                  berth_engine_progress_fn progress, void *arg,
+	                  char **image_id, struct berth_err *err);
+	int (*image_exists)(struct berth_engine *e, const char *ref,
+	                    bool *exists, struct berth_err *err);
+	int (*container_create)(struct berth_engine *e,
+	                        const Berth__V1__ContainerSpec *spec,
+	                        const Berth__V1__KeyValue *const *labels,
+	                        size_t nlabels, char **id,
+	                        struct berth_err *err);
+	int (*container_start)(struct berth_engine *e, const char *id,
+	                       struct berth_err *err);
+	int (*container_stop)(struct berth_engine *e, const char *id,
+	                      int timeout_s, struct berth_err *err);
+	int (*container_restart)(struct berth_engine *e, const char *id,
+	                         int timeout_s, struct berth_err *err);
+	int (*container_remove)(struct berth_engine *e, const char *id,
+	                        bool force, bool volumes,
+	                        struct berth_err *err);
+	int (*container_list)(struct berth_engine *e,
+	                      const Berth__V1__ListContainersRequest *filter,
+	                      Berth__V1__ListContainersReply **out,
+	                      struct berth_err *err);
+	int (*container_inspect)(struct berth_engine *e, const char *id,
+	                         Berth__V1__ContainerDetail **out,
+	                         struct berth_err *err);
+};
+
+struct berth_engine_config {
+	const char *runtime;     /* "docker" (default) or "podman" */
+	const char *socket_path; /* unix socket; or NULL with `url` */
+	const char *url;         /* "tcp://host:port" or NULL */
+	int timeout_ms;          /* per request, streams excepted; 0 = 60000 */
+	/* Single-string commands (spec->command_line) run as
+	 * shell + [command_line]; NULL = {"/bin/sh", "-c"}. */
+	const char *const *shell;
+	size_t nshell;
+};
+
+/*
+ * Opens a driver for `cfg` (copied). Does not contact the engine.
+ * Caller owns `*out`; free with berth_engine_free().
+ * Errors: BERTH_EINVAL (unknown runtime, no socket).
+ */
+int berth_engine_open(struct berth_engine **out,
+                      const struct berth_engine_config *cfg,
+                      struct berth_err *err);
+
+/* Accepts NULL. */
+void berth_engine_free(struct berth_engine *e);
+
+/* The driver's ops table. Borrowed; static. */
+const struct berth_engine_ops *berth_engine_ops(const struct berth_engine *e);
+
+/* The configured runtime name and socket path. Borrowed. */
+const char *berth_engine_runtime(const struct berth_engine *e);
+const char *berth_engine_socket_path(const struct berth_engine *e);
+
+/* Convenience wrappers: e->ops->op(e, ...). Same contracts as the ops. */
+int berth_engine_ping(struct berth_engine *e, struct berth_err *err);
+int berth_engine_info(struct berth_engine *e, Berth__V1__RuntimeInfo **out,
+                      struct berth_err *err);
+int berth_engine_image_pull(struct berth_engine *e, const char *ref,
+                            berth_engine_progress_fn progress, void *arg,
+                            char **image_id, struct berth_err *err);
+int berth_engine_image_exists(struct berth_engine *e, const char *ref,
+                              bool *exists, struct berth_err *err);
+int berth_engine_container_create(struct berth_engine *e,
+                                  const Berth__V1__ContainerSpec *spec,
+                                  const Berth__V1__KeyValue *const *labels,
+                                  size_t nlabels, char **id,
+                                  struct berth_err *err);
+int berth_engine_container_start(struct berth_engine *e, const char *id,
+                                 struct berth_err *err);
+int berth_engine_container_stop(struct berth_engine *e, const char *id,
+                                int timeout_s, struct berth_err *err);
+int berth_engine_container_restart(struct berth_engine *e, const char *id,
+                                   int timeout_s, struct berth_err *err);
+int berth_engine_container_remove(struct berth_engine *e, const char *id,
+                                  bool force, bool volumes,
+                                  struct berth_err *err);
+int berth_engine_container_list(struct berth_engine *e,
+                                const Berth__V1__ListContainersRequest *filter,
+                                Berth__V1__ListContainersReply **out,
+                                struct berth_err *err);
+int berth_engine_container_inspect(struct berth_engine *e, const char *id,
+                                   Berth__V1__ContainerDetail **out,
+                                   struct berth_err *err);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * testsupport.c: helpers shared by berth's test programs (see testsupport.h).
+ */
+#include "tests/support/testsupport.h"
+
+#include "lib/alloc.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && v[0] != '\0') ? v : fallback;
+}
+
+const char *ts_docker_socket(void)
+{
+	return env_or("BERTH_TEST_DOCKER_SOCKET", "/var/run/docker.sock");
+}
+
+const char *ts_test_image(void)
+{
+	return env_or("BERTH_TEST_IMAGE", "berth-test/busybox:latest");
+}
+
+const char *ts_run_label(void)
+{
+	return env_or("BERTH_TEST_RUN", "local");
+}
+
+char *ts_tmpdir(const char *tag)
+{
+	char *tmpl = berth_asprintf("%s/berth-%s-XXXXXX",
+	                            env_or("TMPDIR", "/tmp"), tag);
+
+	if (mkdtemp(tmpl) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	return tmpl;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void ts_rmtree(const char *path)
+{
+	if (path == NULL)
+		return;
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int64_t ts_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
