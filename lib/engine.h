@@ -139,4 +139,29 @@ int berth_engine_container_inspect(struct berth_engine *e, const char *id,
                                    Berth__V1__ContainerDetail **out,
                                    struct berth_err *err);
 
+/* --- For drivers and tests (appended) ------------------------------- */
+
+struct berth_http_target; /* lib/engine_http.h */
+
+/* The Docker Engine API v1.41 driver. Static. */
+extern const struct berth_engine_ops berth_engine_docker_ops;
+
+/*
+ * Where the engine's HTTP API is, for drivers and for tests that need a
+ * raw request. Borrowed; valid until berth_engine_free().
+ */
+const struct berth_http_target *
+berth_engine_http_target(const struct berth_engine *e);
+
+/*
+ * The configured shell for single-string commands ({"/bin/sh", "-c"}
+ * when none was configured); `*n` receives its length. Borrowed; valid
+ * until berth_engine_free().
+ */
+const char *const *berth_engine_shell(const struct berth_engine *e,
+                                      size_t *n);
+
+/* The per-request timeout in milliseconds (never 0). */
+int berth_engine_timeout_ms(const struct berth_engine *e);
+
 #endif
