@@ -158,8 +158,7 @@ berth_engine_http_target(const struct berth_engine *e);
  * when none was configured); `*n` receives its length. Borrowed; valid
  * until berth_engine_free().
  */
-const char *const *berth_engine_shell(const struct berth_engine *e,
-                                      size_t *n);
+const char *const *berth_engine_shell(const struct berth_engine *e, size_t *n);
 
 /* The per-request timeout in milliseconds (never 0). */
 int berth_engine_timeout_ms(const struct berth_engine *e);

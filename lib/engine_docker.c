@@ -149,6 +149,30 @@ static char *what_container(const char *verb, const char *id)
 	return berth_asprintf("%s container %.64s", verb, id);
 }
 
+/*
+ * A container id or name as the engine accepts it. Checked here as well
+ * as at the service edge so no id can turn into another API path.
+ */
+static int check_id(const char *id, struct berth_err *err)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	if (n == 0 || n > 256)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "id: a container id or name is required");
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		    || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "id: must match "
+			                     "[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+	}
+	return 0;
+}
+
 /* --- protobuf helpers ------------------------------------------------ */
 
 /* Sets a singular proto string field from JSON (leaves "" as default). */
@@ -1056,10 +1080,9 @@ static int lifecycle(struct berth_engine *e, const char *id, const char *verb,
 	int rv;
 
 	reply_init(&r);
-	if (id == NULL || id[0] == '\0') {
-		rv = berth_err_set(err, BERTH_EINVAL, "id: required");
+	rv = check_id(id, err);
+	if (rv != 0)
 		goto out;
-	}
 	eid = berth_http_escape(id);
 	if (timeout_s >= 0 && strcmp(verb, "start") != 0) {
 		path = berth_asprintf("/containers/%s/%s?t=%d", eid, verb,
@@ -1113,10 +1136,9 @@ static int docker_container_remove(struct berth_engine *e, const char *id,
 	int rv;
 
 	reply_init(&r);
-	if (id == NULL || id[0] == '\0') {
-		rv = berth_err_set(err, BERTH_EINVAL, "id: required");
+	rv = check_id(id, err);
+	if (rv != 0)
 		goto out;
-	}
 	eid = berth_http_escape(id);
 	path = berth_asprintf("/containers/%s?force=%d&v=%d", eid,
 	                      force ? 1 : 0, volumes ? 1 : 0);
@@ -1377,10 +1399,9 @@ static int docker_container_inspect(struct berth_engine *e, const char *id,
 	int rv;
 
 	reply_init(&r);
-	if (id == NULL || id[0] == '\0') {
-		rv = berth_err_set(err, BERTH_EINVAL, "id: required");
+	rv = check_id(id, err);
+	if (rv != 0)
 		goto out;
-	}
 	eid = berth_http_escape(id);
 	path = berth_asprintf("/containers/%s/json", eid);
 	what = what_container("inspect", id);

@@ -1,0 +1,787 @@
+/*
+ * test_integ_engine.c: the Docker engine driver against the real engine
+ * at ts_docker_socket() with the local image ts_test_image().
+ *
+ * Every container carries berth.test=<run label> and a label unique to
+ * this process (berth.test.engine), so list checks see only ours even
+ * when other test programs share the engine; all are removed at the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "lib/alloc.h"
+#include "lib/buf.h"
+#include "lib/engine.h"
+#include "lib/engine_http.h"
+#include "tests/support/testsupport.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_TRACKED 64
+
+static struct berth_engine *eng;
+static char *tracked[MAX_TRACKED];
+static size_t ntracked;
+static char uniq[64];   /* this process's label value and name prefix */
+static char volume[96]; /* the named volume the round-trip test makes */
+static int name_seq;
+
+static Berth__V1__KeyValue lab_run = BERTH__V1__KEY_VALUE__INIT;
+static Berth__V1__KeyValue lab_uniq = BERTH__V1__KEY_VALUE__INIT;
+static const Berth__V1__KeyValue *test_labels[2];
+
+/* --- helpers --------------------------------------------------------- */
+
+static void untrack(const char *id)
+{
+	for (size_t i = 0; i < ntracked; i++) {
+		if (strcmp(tracked[i], id) == 0) {
+			free(tracked[i]);
+			tracked[i] = tracked[--ntracked];
+			return;
+		}
+	}
+}
+
+/* Creates a container with the test labels and remembers it. */
+static int create(Berth__V1__ContainerSpec *spec, char **id,
+                  struct berth_err *err)
+{
+	int rv;
+
+	if (spec->image == NULL || spec->image[0] == '\0')
+		spec->image = (char *)ts_test_image();
+	rv = berth_engine_container_create(eng, spec, test_labels, 2, id, err);
+	if (rv == 0) {
+		assert_true(ntracked < MAX_TRACKED);
+		tracked[ntracked++] = berth_strdup(*id);
+	}
+	return rv;
+}
+
+/* A fresh container name unique to this process. */
+static char *new_name(void)
+{
+	return berth_asprintf("berth-itest-%s-%d", uniq, ++name_seq);
+}
+
+static Berth__V1__ContainerDetail *inspect(const char *id)
+{
+	Berth__V1__ContainerDetail *d = NULL;
+	struct berth_err err;
+
+	assert_ok(berth_engine_container_inspect(eng, id, &d, &err), &err);
+	assert_non_null(d);
+	assert_non_null(d->summary);
+	return d;
+}
+
+static void detail_free(Berth__V1__ContainerDetail *d)
+{
+	if (d != NULL)
+		protobuf_c_message_free_unpacked(&d->base, NULL);
+}
+
+/* Polls inspect until the container is no longer running (<= 15 s). */
+static Berth__V1__ContainerDetail *wait_exited(const char *id)
+{
+	int64_t deadline = ts_now_ms() + 15000;
+
+	for (int i = 0; i < 300; i++) {
+		Berth__V1__ContainerDetail *d = inspect(id);
+
+		if (!d->running && strcmp(d->summary->state, "exited") == 0)
+			return d;
+		detail_free(d);
+		if (ts_now_ms() > deadline)
+			break;
+		usleep(50 * 1000);
+	}
+	fail_msg("container %s did not exit in time", id);
+	return NULL;
+}
+
+/* A raw request through the driver's own HTTP helper. */
+static long raw(const char *method, const char *path, json_t **out)
+{
+	struct berth_buf b;
+	struct berth_http_req req = { 0 };
+	struct berth_err err;
+	long status = 0;
+
+	berth_buf_init(&b, BERTH_HTTP_REPLY_MAX);
+	req.method = method;
+	req.path = path;
+	assert_ok(berth_http_do(berth_engine_http_target(eng), &req, &status,
+	                        &b, &err),
+	          &err);
+	if (out != NULL) {
+		*out = json_loadb(b.data != NULL ? b.data : "", b.len, 0, NULL);
+		assert_non_null(*out);
+	}
+	berth_buf_fini(&b);
+	return status;
+}
+
+static bool strv_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static const char *kv_get(Berth__V1__KeyValue **kv, size_t n, const char *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i]->key, k) == 0)
+			return kv[i]->value;
+	return NULL;
+}
+
+/* --- setup / teardown ------------------------------------------------ */
+
+static int group_setup(void **state)
+{
+	struct berth_engine_config cfg = { 0 };
+	struct berth_err err;
+
+	(void)state;
+	snprintf(uniq, sizeof(uniq), "%ld-%lld", (long)getpid(),
+	         (long long)(ts_now_ms() % 100000000));
+	snprintf(volume, sizeof(volume), "berth-itest-vol-%s", uniq);
+	lab_run.key = "berth.test";
+	lab_run.value = (char *)ts_run_label();
+	lab_uniq.key = "berth.test.engine";
+	lab_uniq.value = uniq;
+	test_labels[0] = &lab_run;
+	test_labels[1] = &lab_uniq;
+	cfg.socket_path = ts_docker_socket();
+	if (berth_engine_open(&eng, &cfg, &err) != 0) {
+		fprintf(stderr, "engine open: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	struct berth_err err;
+	char *path;
+
+	(void)state;
+	while (ntracked > 0) {
+		char *id = tracked[--ntracked];
+
+		(void)berth_engine_container_remove(eng, id, true, true, &err);
+		free(id);
+	}
+	/* The named volume of the round-trip test, if it was made. */
+	path = berth_asprintf("/v1.41/volumes/%s", volume);
+	(void)raw("DELETE", path, NULL);
+	free(path);
+	berth_engine_free(eng);
+	eng = NULL;
+	return 0;
+}
+
+/* --- tests ----------------------------------------------------------- */
+
+static void test_ping_and_info(void **state)
+{
+	Berth__V1__RuntimeInfo *ri = NULL;
+	struct berth_err err;
+
+	(void)state;
+	assert_ok(berth_engine_ping(eng, &err), &err);
+	assert_ok(berth_engine_info(eng, &ri, &err), &err);
+	assert_string_equal(ri->runtime, "docker");
+	assert_string_equal(ri->socket_path, ts_docker_socket());
+	assert_true(strlen(ri->engine_version) > 0);
+	assert_string_equal(ri->api_version, "1.41");
+	assert_string_equal(ri->os, "linux");
+	assert_true(strlen(ri->arch) > 0);
+	assert_true(ri->images >= 1);
+	assert_true(ri->containers >= ri->containers_running);
+	assert_string_equal(ri->build_dir, "");
+	assert_string_equal(berth_engine_ops(eng)->name, "docker");
+	assert_string_equal(berth_engine_runtime(eng), "docker");
+	protobuf_c_message_free_unpacked(&ri->base, NULL);
+}
+
+static void test_image_exists(void **state)
+{
+	struct berth_err err;
+	bool exists = false;
+
+	(void)state;
+	assert_ok(
+	    berth_engine_image_exists(eng, ts_test_image(), &exists, &err),
+	    &err);
+	assert_true(exists);
+	assert_ok(berth_engine_image_exists(eng, "berth-test/does-not-exist:1",
+	                                    &exists, &err),
+	          &err);
+	assert_false(exists);
+}
+
+static void test_lifecycle(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__ContainerDetail *d;
+	struct berth_err err;
+	char *name = new_name();
+	char *id = NULL;
+
+	(void)state;
+	spec.name = name;
+	/* sh as PID 1 exits 3 on SIGTERM: proves stop sends TERM first. */
+	spec.command_line = "trap 'exit 3' TERM; sleep 300 & wait";
+	assert_ok(create(&spec, &id, &err), &err);
+	assert_true(strlen(id) == 64);
+
+	d = inspect(id);
+	assert_string_equal(d->summary->state, "created");
+	assert_string_equal(d->summary->name, name);
+	assert_false(d->running);
+	detail_free(d);
+
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	d = inspect(id);
+	assert_true(d->running);
+	assert_string_equal(d->summary->state, "running");
+	assert_true(strlen(d->started_at) > 0);
+	assert_true(strncmp(d->image_id, "sha256:", 7) == 0);
+	detail_free(d);
+
+	assert_ok(berth_engine_container_stop(eng, id, 5, &err), &err);
+	d = inspect(id);
+	assert_false(d->running);
+	assert_string_equal(d->summary->state, "exited");
+	assert_int_equal(d->exit_code, 3);
+	assert_true(strlen(d->finished_at) > 0);
+	detail_free(d);
+
+	/* Restart runs it again. */
+	assert_ok(berth_engine_container_restart(eng, id, 5, &err), &err);
+	d = inspect(id);
+	assert_true(d->running);
+	detail_free(d);
+
+	assert_ok(berth_engine_container_remove(eng, id, true, true, &err),
+	          &err);
+	assert_int_equal(berth_engine_container_inspect(eng, id, &d, &err),
+	                 BERTH_ENOTFOUND);
+	untrack(id);
+	free(id);
+	free(name);
+}
+
+static void test_command_line_runs_under_shell(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__ContainerDetail *d;
+	struct berth_err err;
+	char *id = NULL;
+
+	(void)state;
+	spec.command_line = "exit 7";
+	assert_ok(create(&spec, &id, &err), &err);
+	d = inspect(id);
+	assert_int_equal(d->n_command, 3);
+	assert_string_equal(d->command[0], "/bin/sh");
+	assert_string_equal(d->command[1], "-c");
+	assert_string_equal(d->command[2], "exit 7");
+	detail_free(d);
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	d = wait_exited(id);
+	assert_int_equal(d->exit_code, 7);
+	detail_free(d);
+	free(id);
+}
+
+static void test_argv_command_is_not_reparsed(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	char *cmd[] = { "/bin/sh", "-c", "exit $0", "9" };
+	Berth__V1__ContainerDetail *d;
+	struct berth_err err;
+	char *id = NULL;
+
+	(void)state;
+	spec.command = cmd;
+	spec.n_command = 4;
+	assert_ok(create(&spec, &id, &err), &err);
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	d = wait_exited(id);
+	assert_int_equal(d->exit_code, 9);
+	assert_int_equal(d->n_command, 4);
+	assert_string_equal(d->command[2], "exit $0");
+	detail_free(d);
+
+	/* command and command_line together are refused before the engine. */
+	spec.command_line = "true";
+	assert_int_equal(create(&spec, &id, &err), BERTH_EINVAL);
+	free(id);
+}
+
+static void test_spec_round_trip(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__KeyValue env0 = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue env1 = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *env[] = { &env0, &env1 };
+	Berth__V1__KeyValue ul = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *labels[] = { &ul };
+	Berth__V1__PortBinding p0 = BERTH__V1__PORT_BINDING__INIT;
+	Berth__V1__PortBinding p1 = BERTH__V1__PORT_BINDING__INIT;
+	Berth__V1__PortBinding *ports[] = { &p0, &p1 };
+	Berth__V1__Mount m0 = BERTH__V1__MOUNT__INIT;
+	Berth__V1__Mount m1 = BERTH__V1__MOUNT__INIT;
+	Berth__V1__Mount *mounts[] = { &m0, &m1 };
+	Berth__V1__RestartPolicy rp = BERTH__V1__RESTART_POLICY__INIT;
+	char *entry[] = { "/bin/sh" };
+	char *cmd[] = { "-c", "sleep 300" };
+	Berth__V1__ContainerDetail *d;
+	struct berth_err err;
+	char *dir = ts_tmpdir("engine");
+	char *id = NULL, *path;
+	json_t *j = NULL, *host, *logc;
+	bool seen_bind = false, seen_vol = false, seen_8080 = false,
+	     seen_53 = false;
+
+	(void)state;
+	env0.key = "GREETING";
+	env0.value = "hello";
+	env1.key = "SECRET_TOKEN";
+	env1.value = "hunter2-do-not-show";
+	spec.env = env;
+	spec.n_env = 2;
+	ul.key = "app";
+	ul.value = "web";
+	spec.labels = labels;
+	spec.n_labels = 1;
+	p0.host_ip = "127.0.0.1";
+	p0.host_port = 0;
+	p0.container_port = 8080;
+	p1.container_port = 53;
+	p1.protocol = "udp";
+	spec.ports = ports;
+	spec.n_ports = 2;
+	m0.source = dir;
+	m0.target = "/data";
+	m0.read_only = true;
+	m1.source = volume;
+	m1.target = "/vol";
+	m1.type = "volume";
+	spec.mounts = mounts;
+	spec.n_mounts = 2;
+	rp.name = "on-failure";
+	rp.max_retries = 3;
+	spec.restart_policy = &rp;
+	spec.entrypoint = entry;
+	spec.n_entrypoint = 1;
+	spec.command = cmd;
+	spec.n_command = 2;
+	spec.working_dir = "/tmp";
+
+	assert_ok(create(&spec, &id, &err), &err);
+	d = inspect(id);
+	assert_true(strv_has(d->env_keys, d->n_env_keys, "GREETING"));
+	assert_true(strv_has(d->env_keys, d->n_env_keys, "SECRET_TOKEN"));
+	for (size_t i = 0; i < d->n_env_keys; i++) {
+		assert_null(strchr(d->env_keys[i], '='));
+		assert_null(strstr(d->env_keys[i], "hunter2"));
+	}
+	assert_string_equal(
+	    kv_get(d->summary->labels, d->summary->n_labels, "app"), "web");
+	assert_string_equal(
+	    kv_get(d->summary->labels, d->summary->n_labels, "berth.test"),
+	    ts_run_label());
+	assert_string_equal(kv_get(d->summary->labels, d->summary->n_labels,
+	                           "berth.test.engine"),
+	                    uniq);
+	assert_non_null(d->restart_policy);
+	assert_string_equal(d->restart_policy->name, "on-failure");
+	assert_int_equal(d->restart_policy->max_retries, 3);
+	assert_int_equal(d->n_entrypoint, 1);
+	assert_string_equal(d->entrypoint[0], "/bin/sh");
+	assert_int_equal(d->n_command, 2);
+	assert_string_equal(d->command[1], "sleep 300");
+	assert_string_equal(d->working_dir, "/tmp");
+	for (size_t i = 0; i < d->summary->n_ports; i++) {
+		Berth__V1__PortBinding *p = d->summary->ports[i];
+
+		if (p->container_port == 8080) {
+			assert_string_equal(p->protocol, "tcp");
+			assert_string_equal(p->host_ip, "127.0.0.1");
+			seen_8080 = true;
+		} else if (p->container_port == 53) {
+			assert_string_equal(p->protocol, "udp");
+			seen_53 = true;
+		}
+	}
+	assert_true(seen_8080 && seen_53);
+	detail_free(d);
+
+	/* Running: mounts appear and the engine picks the host port. */
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	d = inspect(id);
+	for (size_t i = 0; i < d->n_mounts; i++) {
+		Berth__V1__Mount *m = d->mounts[i];
+
+		if (strcmp(m->target, "/data") == 0) {
+			assert_string_equal(m->type, "bind");
+			assert_string_equal(m->source, dir);
+			assert_true(m->read_only);
+			seen_bind = true;
+		} else if (strcmp(m->target, "/vol") == 0) {
+			assert_string_equal(m->type, "volume");
+			assert_string_equal(m->source, volume);
+			assert_false(m->read_only);
+			seen_vol = true;
+		}
+	}
+	assert_true(seen_bind && seen_vol);
+	seen_8080 = false;
+	for (size_t i = 0; i < d->summary->n_ports; i++) {
+		Berth__V1__PortBinding *p = d->summary->ports[i];
+
+		if (p->container_port == 8080 && p->host_port != 0)
+			seen_8080 = true;
+	}
+	assert_true(seen_8080);
+	detail_free(d);
+
+	/* The protective defaults, seen in the engine's own JSON. */
+	path = berth_asprintf("/v1.41/containers/%s/json", id);
+	assert_int_equal(raw("GET", path, &j), 200);
+	host = json_object_get(j, "HostConfig");
+	assert_int_equal(json_integer_value(json_object_get(host, "PidsLimit")),
+	                 4096);
+	logc = json_object_get(host, "LogConfig");
+	assert_string_equal(json_string_value(json_object_get(logc, "Type")),
+	                    "json-file");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(logc, "Config"), "max-size")),
+	                    "10m");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(logc, "Config"), "max-file")),
+	                    "3");
+	json_decref(j);
+	free(path);
+
+	assert_ok(berth_engine_container_remove(eng, id, true, true, &err),
+	          &err);
+	untrack(id);
+	free(id);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+static void test_start_and_stop_twice(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	struct berth_err err;
+	char *id = NULL;
+
+	(void)state;
+	spec.command_line = "sleep 300";
+	assert_ok(create(&spec, &id, &err), &err);
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	assert_ok(berth_engine_container_stop(eng, id, 0, &err), &err);
+	assert_ok(berth_engine_container_stop(eng, id, 0, &err), &err);
+	free(id);
+}
+
+static void test_duplicate_name(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	struct berth_err err;
+	char *name = new_name();
+	char *id = NULL, *id2 = NULL;
+
+	(void)state;
+	spec.name = name;
+	assert_ok(create(&spec, &id, &err), &err);
+	assert_int_equal(create(&spec, &id2, &err), BERTH_EEXISTS);
+	assert_int_equal(err.code, BERTH_EEXISTS);
+	assert_non_null(strstr(err.msg, name));
+	assert_null(id2);
+	free(id);
+	free(name);
+}
+
+static void test_missing_image(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	struct berth_err err;
+	char *id = NULL;
+
+	(void)state;
+	spec.image = "berth-test/does-not-exist:1";
+	assert_int_equal(create(&spec, &id, &err), BERTH_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "pull"));
+	assert_non_null(strstr(err.msg, "berth-test/does-not-exist:1"));
+	assert_null(id);
+}
+
+static void test_unknown_id(void **state)
+{
+	const char *ids[] = { "berth-itest-no-such-container",
+		              "0123456789abcdef0123456789abcdef" };
+	Berth__V1__ContainerDetail *d = NULL;
+	struct berth_err err;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(
+		    berth_engine_container_start(eng, ids[i], &err),
+		    BERTH_ENOTFOUND);
+		assert_int_equal(
+		    berth_engine_container_stop(eng, ids[i], 1, &err),
+		    BERTH_ENOTFOUND);
+		assert_int_equal(
+		    berth_engine_container_restart(eng, ids[i], 1, &err),
+		    BERTH_ENOTFOUND);
+		assert_int_equal(berth_engine_container_remove(
+		                     eng, ids[i], true, false, &err),
+		                 BERTH_ENOTFOUND);
+		assert_int_equal(
+		    berth_engine_container_inspect(eng, ids[i], &d, &err),
+		    BERTH_ENOTFOUND);
+		assert_null(d);
+		assert_false(err.retryable);
+	}
+	/* An id can never become another API path. */
+	assert_int_equal(
+	    berth_engine_container_inspect(eng, "../../info", &d, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(
+	    berth_engine_container_remove(eng, "a/../b", true, false, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(berth_engine_container_start(eng, "", &err),
+	                 BERTH_EINVAL);
+}
+
+static void test_list_by_label(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__ListContainersRequest req
+	    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Berth__V1__KeyValue lf = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue lm = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue lo = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *filters[] = { &lf, &lo };
+	Berth__V1__KeyValue *both[] = { &lo, &lm };
+	Berth__V1__ListContainersReply *rep = NULL;
+	struct berth_err err;
+	char *name_a = new_name(), *name_b = new_name();
+	char *a = NULL, *b = NULL;
+	char *tag = berth_asprintf("list-%s", uniq);
+
+	(void)state;
+	lo.key = "berth.test.list";
+	lo.value = tag;
+	lm.key = BERTH_LABEL_MANAGED;
+	lm.value = "true";
+	/* A: managed, B: not; both carry the list label as a user label. */
+	spec.name = name_a;
+	spec.labels = both;
+	spec.n_labels = 2;
+	assert_ok(create(&spec, &a, &err), &err);
+	spec.name = name_b;
+	spec.labels = filters + 1;
+	spec.n_labels = 1;
+	assert_ok(create(&spec, &b, &err), &err);
+
+	lf.key = "berth.test.engine";
+	lf.value = uniq;
+	req.labels = filters;
+	req.n_labels = 2;
+	req.all = true;
+	assert_ok(berth_engine_container_list(eng, &req, &rep, &err), &err);
+	assert_int_equal(rep->n_containers, 2);
+	for (size_t i = 0; i < rep->n_containers; i++) {
+		Berth__V1__ContainerSummary *s = rep->containers[i];
+
+		assert_true(strcmp(s->id, a) == 0 || strcmp(s->id, b) == 0);
+		assert_true(strcmp(s->name, name_a) == 0
+		            || strcmp(s->name, name_b) == 0);
+		assert_string_equal(s->state, "created");
+		assert_string_equal(s->image, ts_test_image());
+		assert_true(s->created > 0);
+		assert_string_equal(
+		    kv_get(s->labels, s->n_labels, "berth.test.list"), tag);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+
+	/* Not all: nothing of ours runs. */
+	req.all = false;
+	assert_ok(berth_engine_container_list(eng, &req, &rep, &err), &err);
+	assert_int_equal(rep->n_containers, 0);
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+
+	/* berth_only keeps the managed one. */
+	req.all = true;
+	req.berth_only = true;
+	assert_ok(berth_engine_container_list(eng, &req, &rep, &err), &err);
+	assert_int_equal(rep->n_containers, 1);
+	assert_string_equal(rep->containers[0]->id, a);
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+
+	/* By name and state. */
+	req.berth_only = false;
+	req.name = name_b;
+	req.state = "created";
+	assert_ok(berth_engine_container_list(eng, &req, &rep, &err), &err);
+	assert_int_equal(rep->n_containers, 1);
+	assert_string_equal(rep->containers[0]->id, b);
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+
+	free(tag);
+	free(a);
+	free(b);
+	free(name_a);
+	free(name_b);
+}
+
+struct progress_log {
+	int calls;
+};
+
+static int count_progress(void *arg, int percent, const char *status)
+{
+	struct progress_log *pl = arg;
+
+	assert_true(percent >= -1 && percent <= 100);
+	assert_non_null(status);
+	pl->calls++;
+	return 0;
+}
+
+static void test_pull_missing_fails_fast(void **state)
+{
+	const char *refs[] = {
+		"berth-test/does-not-exist:1",
+		"berth-nohost.invalid:5000/a/b@sha256:"
+		"00000000000000000000000000000000000000000000000000000000000000"
+		"00",
+	};
+	struct progress_log pl = { 0 };
+	struct berth_err err;
+	char *image_id = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		int64_t t0 = ts_now_ms();
+		int rv = berth_engine_image_pull(eng, refs[i], count_progress,
+		                                 &pl, &image_id, &err);
+
+		assert_true(rv == BERTH_ENOTFOUND || rv == BERTH_EUNAVAIL);
+		assert_null(image_id);
+		assert_true(ts_now_ms() - t0 < 60000);
+		assert_non_null(strstr(
+		    err.msg, i == 0 ? "does-not-exist" : "berth-nohost"));
+		assert_null(strchr(err.msg, '\n'));
+	}
+	assert_int_equal(
+	    berth_engine_image_pull(eng, "", NULL, NULL, &image_id, &err),
+	    BERTH_EINVAL);
+}
+
+static void test_dead_socket_is_unavailable(void **state)
+{
+	struct berth_engine_config cfg = { 0 };
+	struct berth_engine *dead = NULL;
+	Berth__V1__RuntimeInfo *ri = NULL;
+	struct sockaddr_un sa = { 0 };
+	struct berth_err err;
+	char *dir = ts_tmpdir("engine-dead");
+	char *paths[2];
+	int fd;
+
+	(void)state;
+	/* A path with nothing at all, and a socket file nobody listens on. */
+	paths[0] = berth_asprintf("%s/missing.sock", dir);
+	paths[1] = berth_asprintf("%s/stale.sock", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(paths[1]) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, paths[1], strlen(paths[1]) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	for (size_t i = 0; i < 2; i++) {
+		int64_t t0;
+
+		cfg.socket_path = paths[i];
+		assert_ok(berth_engine_open(&dead, &cfg, &err), &err);
+		t0 = ts_now_ms();
+		assert_int_equal(berth_engine_ping(dead, &err), BERTH_EUNAVAIL);
+		assert_true(ts_now_ms() - t0 < 1000);
+		assert_true(err.retryable);
+		assert_non_null(strstr(err.msg, paths[i]));
+		assert_int_equal(berth_engine_info(dead, &ri, &err),
+		                 BERTH_EUNAVAIL);
+		assert_null(ri);
+		berth_engine_free(dead);
+		dead = NULL;
+	}
+	close(fd);
+	free(paths[0]);
+	free(paths[1]);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+static void test_open_rejects_bad_config(void **state)
+{
+	struct berth_engine_config cfg = { 0 };
+	struct berth_engine *e = NULL;
+	struct berth_err err;
+
+	(void)state;
+	assert_int_equal(berth_engine_open(&e, &cfg, &err), BERTH_EINVAL);
+	cfg.socket_path = "/nonexistent";
+	cfg.runtime = "rkt";
+	assert_int_equal(berth_engine_open(&e, &cfg, &err), BERTH_EINVAL);
+	cfg.runtime = NULL;
+	cfg.socket_path = NULL;
+	cfg.url = "tcp://user:secret@127.0.0.1:2375";
+	assert_int_equal(berth_engine_open(&e, &cfg, &err), BERTH_EINVAL);
+	assert_null(strstr(err.msg, "secret"));
+	assert_null(e);
+	berth_engine_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ping_and_info),
+		cmocka_unit_test(test_image_exists),
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_command_line_runs_under_shell),
+		cmocka_unit_test(test_argv_command_is_not_reparsed),
+		cmocka_unit_test(test_spec_round_trip),
+		cmocka_unit_test(test_start_and_stop_twice),
+		cmocka_unit_test(test_duplicate_name),
+		cmocka_unit_test(test_missing_image),
+		cmocka_unit_test(test_unknown_id),
+		cmocka_unit_test(test_list_by_label),
+		cmocka_unit_test(test_pull_missing_fails_fast),
+		cmocka_unit_test(test_dead_socket_is_unavailable),
+		cmocka_unit_test(test_open_rejects_bad_config),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
