@@ -1,0 +1,869 @@
+/*
+ * json_map.c: strict JSON -> protobuf (container spec, pull) and
+ * protobuf -> JSON (summaries, details, jobs, runtime info).
+ *
+ * Everything a user names is checked here, before any RPC: the services
+ * check again, but a 400 that names the field is kinder than a 500 from
+ * an engine. Strings in the specs made here are always heap copies (or
+ * protobuf_c_empty_string), so gw_container_spec_free() can free them
+ * without knowing where they came from.
+ */
+#include "gateway/json_map.h"
+
+#include "lib/alloc.h"
+#include "lib/validate.h"
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Caps on what one body may hold (each also bounded by the body cap). */
+#define MAX_LIST      1024 /* argv words, env entries */
+#define MAX_LABELS    256
+#define MAX_MOUNTS    64
+#define MAX_PORTS     256
+#define MAX_VALUE     65536 /* one env value / argv word / command line */
+#define MAX_LABEL_VAL 4096
+
+/* ---------------------------------------------------------------- input */
+
+/* A key fit for a message: printable ASCII only, at most 64 bytes. */
+static void safe_key(char *dst, size_t n, const char *key)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; key[i] != '\0' && j + 1 < n && i < 64; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		dst[j++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
+	}
+	dst[j] = '\0';
+}
+
+int gw_json_parse_object(json_t **out, const char *text, size_t len,
+                         struct berth_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		if (json_error_code(&jerr) == json_error_duplicate_key) {
+			/* jansson says: duplicate object key near '"name"' */
+			char key[80] = "";
+			const char *q = strstr(jerr.text, "near '");
+
+			if (q != NULL) {
+				char raw[80];
+				size_t l;
+
+				snprintf(raw, sizeof(raw), "%s", q + 6);
+				l = strlen(raw);
+				if (l > 0 && raw[l - 1] == '\'')
+					raw[--l] = '\0';
+				if (l >= 2 && raw[0] == '"'
+				    && raw[l - 1] == '"') {
+					raw[l - 1] = '\0';
+					safe_key(key, sizeof(key), raw + 1);
+				}
+			}
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "duplicate field \"%s\"", key);
+		}
+		/* Drop jansson's "near '...'": it may quote a secret. */
+		char *near = strstr(jerr.text, " near ");
+
+		if (near != NULL)
+			*near = '\0';
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "malformed JSON at line %d column %d: %s",
+		                     jerr.line, jerr.column, jerr.text);
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "body: expected a JSON object");
+	}
+	*out = root;
+	return 0;
+}
+
+/* Refuses keys of `obj` not in the NULL-ended `allowed`. */
+static int check_keys(const json_t *obj, const char *const *allowed,
+                      const char *prefix, struct berth_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		bool ok = false;
+
+		for (size_t i = 0; allowed[i] != NULL && !ok; i++)
+			ok = strcmp(key, allowed[i]) == 0;
+		if (!ok) {
+			char k[80];
+
+			safe_key(k, sizeof(k), key);
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "unknown field \"%s%s\"", prefix,
+			                     k);
+		}
+	}
+	return 0;
+}
+
+/* `*out` is the string at `key`, or NULL when absent or null. */
+static int opt_string(const json_t *obj, const char *key, const char *field,
+                      const char **out, struct berth_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return berth_err_set(err, BERTH_EINVAL, "%s: expected a string",
+		                     field);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static void free_str(char *s)
+{
+	if (s != NULL && s != protobuf_c_empty_string)
+		free(s);
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free_str(v[i]);
+	free(v);
+}
+
+static void free_kvs(Berth__V1__KeyValue **kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free_str(kv[i]->key);
+		free_str(kv[i]->value);
+		free(kv[i]);
+	}
+	free(kv);
+}
+
+void gw_container_spec_free(Berth__V1__ContainerSpec *spec)
+{
+	if (spec == NULL)
+		return;
+	free_str(spec->image);
+	free_str(spec->name);
+	free_strv(spec->command, spec->n_command);
+	free_str(spec->command_line);
+	free_strv(spec->shell, spec->n_shell);
+	free_strv(spec->entrypoint, spec->n_entrypoint);
+	free_kvs(spec->env, spec->n_env);
+	free_str(spec->working_dir);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		free_str(spec->mounts[i]->source);
+		free_str(spec->mounts[i]->target);
+		free_str(spec->mounts[i]->type);
+		free(spec->mounts[i]);
+	}
+	free(spec->mounts);
+	for (size_t i = 0; i < spec->n_ports; i++) {
+		free_str(spec->ports[i]->host_ip);
+		free_str(spec->ports[i]->protocol);
+		free(spec->ports[i]);
+	}
+	free(spec->ports);
+	if (spec->restart_policy != NULL) {
+		free_str(spec->restart_policy->name);
+		free(spec->restart_policy);
+	}
+	free_kvs(spec->labels, spec->n_labels);
+	free(spec);
+}
+
+/* An array of strings (or, when `allow_string`, one string: `*line`). */
+static int map_argv(const json_t *v, const char *field, char ***argv, size_t *n,
+                    char **line, struct berth_err *err)
+{
+	size_t i, len;
+
+	if (line != NULL && json_is_string(v)) {
+		if (json_string_length(v) > MAX_VALUE)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "%s: longer than %d bytes", field,
+			                     MAX_VALUE);
+		*line = berth_strdup(json_string_value(v));
+		return 0;
+	}
+	if (!json_is_array(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     line != NULL ? "%s: expected a string or "
+		                                    "an array of strings"
+		                                  : "%s: expected an array of "
+		                                    "strings",
+		                     field);
+	len = json_array_size(v);
+	if (len > MAX_LIST)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: more than %d entries", field,
+		                     MAX_LIST);
+	for (i = 0; i < len; i++) {
+		json_t *w = json_array_get(v, i);
+
+		if (!json_is_string(w))
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "%s[%zu]: expected a string",
+			                     field, i);
+		if (json_string_length(w) > MAX_VALUE)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "%s[%zu]: longer than %d bytes",
+			                     field, i, MAX_VALUE);
+	}
+	*argv = len > 0 ? berth_calloc(len, sizeof(char *)) : NULL;
+	for (i = 0; i < len; i++)
+		(*argv)[i]
+		    = berth_strdup(json_string_value(json_array_get(v, i)));
+	*n = len;
+	return 0;
+}
+
+static int map_env(Berth__V1__ContainerSpec *spec, const json_t *v,
+                   struct berth_err *err)
+{
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+	int rv;
+
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "environment: expected an object of "
+		                     "strings");
+	if (json_object_size(v) > MAX_LIST)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "environment: more than %d entries",
+		                     MAX_LIST);
+	json_object_foreach((json_t *)v, key, val)
+	{
+		rv = berth_validate_env_key("environment", key, err);
+		if (rv != 0)
+			return rv;
+		/* Never echo the value: it may be a secret. */
+		if (!json_is_string(val))
+			return berth_err_set(
+			    err, BERTH_EINVAL,
+			    "environment.%s: expected a string", key);
+		if (json_string_length(val) > MAX_VALUE)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "environment.%s: longer than %d "
+			                     "bytes",
+			                     key, MAX_VALUE);
+	}
+	spec->env = berth_calloc(json_object_size(v) + 1, sizeof(void *));
+	json_object_foreach((json_t *)v, key, val)
+	{
+		Berth__V1__KeyValue *kv = berth_malloc(sizeof(*kv));
+
+		berth__v1__key_value__init(kv);
+		kv->key = berth_strdup(key);
+		kv->value = berth_strdup(json_string_value(val));
+		spec->env[n++] = kv;
+	}
+	spec->n_env = n;
+	return 0;
+}
+
+static int map_labels(Berth__V1__ContainerSpec *spec, const json_t *v,
+                      struct berth_err *err)
+{
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+	int rv;
+
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "labels: expected an object of strings");
+	if (json_object_size(v) > MAX_LABELS)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "labels: more than %d entries",
+		                     MAX_LABELS);
+	json_object_foreach((json_t *)v, key, val)
+	{
+		rv = berth_validate_label_key("labels", key, err);
+		if (rv != 0)
+			return rv;
+		if (!json_is_string(val))
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "labels.%s: expected a string",
+			                     key);
+		rv = berth_validate_text("labels", json_string_value(val),
+		                         MAX_LABEL_VAL, err);
+		if (rv != 0)
+			return rv;
+	}
+	spec->labels = berth_calloc(json_object_size(v) + 1, sizeof(void *));
+	json_object_foreach((json_t *)v, key, val)
+	{
+		Berth__V1__KeyValue *kv = berth_malloc(sizeof(*kv));
+
+		berth__v1__key_value__init(kv);
+		kv->key = berth_strdup(key);
+		kv->value = berth_strdup(json_string_value(val));
+		spec->labels[n++] = kv;
+	}
+	spec->n_labels = n;
+	return 0;
+}
+
+/* A port number of 1..5 digits in [min, 65535]; -1 when not one. */
+static long parse_port(const char *s, size_t len, long min)
+{
+	long v = 0;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return (v < min || v > 65535) ? -1 : v;
+}
+
+/* One "[ip:]hostport": "port[/proto]" pair. */
+static int map_port(Berth__V1__PortBinding *pb, const char *key,
+                    const json_t *val, struct berth_err *err)
+{
+	char k[80], ip[64] = "";
+	const char *port = key, *s, *slash;
+	unsigned char addr[16];
+	long hp, cp;
+
+	safe_key(k, sizeof(k), key);
+	if (key[0] == '[') {
+		const char *close = strchr(key, ']');
+
+		if (close == NULL || close[1] != ':'
+		    || (size_t)(close - key - 1) >= sizeof(ip))
+			goto bad_key;
+		memcpy(ip, key + 1, (size_t)(close - key - 1));
+		ip[close - key - 1] = '\0';
+		if (inet_pton(AF_INET6, ip, addr) != 1)
+			goto bad_key;
+		port = close + 2;
+	} else if ((s = strrchr(key, ':')) != NULL) {
+		if ((size_t)(s - key) >= sizeof(ip))
+			goto bad_key;
+		memcpy(ip, key, (size_t)(s - key));
+		ip[s - key] = '\0';
+		if (inet_pton(AF_INET, ip, addr) != 1)
+			goto bad_key;
+		port = s + 1;
+	}
+	hp = parse_port(port, strlen(port), 0);
+	if (hp < 0)
+		goto bad_key;
+	if (!json_is_string(val))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "ports.%s: expected a string like \"80\" "
+		                     "or \"80/udp\"",
+		                     k);
+	s = json_string_value(val);
+	slash = strchr(s, '/');
+	cp = parse_port(s, slash != NULL ? (size_t)(slash - s) : strlen(s), 1);
+	if (cp < 0
+	    || (slash != NULL && strcmp(slash, "/tcp") != 0
+	        && strcmp(slash, "/udp") != 0))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "ports.%s: expected a container port "
+		                     "1..65535 with an optional /tcp or /udp",
+		                     k);
+	pb->host_ip = berth_strdup(ip);
+	pb->host_port = (uint32_t)hp;
+	pb->container_port = (uint32_t)cp;
+	pb->protocol = berth_strdup(slash != NULL ? slash + 1 : "tcp");
+	return 0;
+bad_key:
+	return berth_err_set(err, BERTH_EINVAL,
+	                     "ports: key \"%s\" must be a host port 0..65535, "
+	                     "optionally after an IP address and ':'",
+	                     k);
+}
+
+static int map_ports(Berth__V1__ContainerSpec *spec, const json_t *v,
+                     struct berth_err *err)
+{
+	const char *key;
+	json_t *val;
+	int rv;
+
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "ports: expected an object like "
+		                     "{\"8080\": \"80\"}");
+	if (json_object_size(v) > MAX_PORTS)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "ports: more than %d entries", MAX_PORTS);
+	spec->ports = berth_calloc(json_object_size(v) + 1, sizeof(void *));
+	json_object_foreach((json_t *)v, key, val)
+	{
+		Berth__V1__PortBinding *pb = berth_malloc(sizeof(*pb));
+
+		berth__v1__port_binding__init(pb);
+		spec->ports[spec->n_ports++] = pb;
+		rv = map_port(pb, key, val, err);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+static int map_restart(Berth__V1__ContainerSpec *spec, const json_t *v,
+                       struct berth_err *err)
+{
+	static const char *const names[]
+	    = { "no", "always", "unless-stopped", "on-failure", NULL };
+	const char *s;
+	long retries = 0;
+	char name[16];
+
+	if (!json_is_string(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "restart_policy: expected a string");
+	s = json_string_value(v);
+	snprintf(name, sizeof(name), "%s", s);
+	if (strncmp(s, "on-failure:", 11) == 0) {
+		const char *d = s + 11;
+
+		retries = parse_port(d, strlen(d), 0); /* 0..65535 */
+		if (retries < 0)
+			goto bad;
+		snprintf(name, sizeof(name), "on-failure");
+	} else {
+		bool ok = false;
+
+		for (size_t i = 0; names[i] != NULL && !ok; i++)
+			ok = strcmp(s, names[i]) == 0;
+		if (!ok)
+			goto bad;
+	}
+	spec->restart_policy = berth_malloc(sizeof(*spec->restart_policy));
+	berth__v1__restart_policy__init(spec->restart_policy);
+	spec->restart_policy->name = berth_strdup(name);
+	spec->restart_policy->max_retries = (uint32_t)retries;
+	return 0;
+bad:
+	return berth_err_set(err, BERTH_EINVAL,
+	                     "restart_policy: expected \"no\", \"always\", "
+	                     "\"unless-stopped\", \"on-failure\" or "
+	                     "\"on-failure:N\"");
+}
+
+static int map_mount(Berth__V1__Mount *m, const json_t *v, size_t i,
+                     struct berth_err *err)
+{
+	static const char *const keys[]
+	    = { "source", "target", "read_only", "type", NULL };
+	char prefix[32], field[48];
+	const char *source, *target, *type;
+	json_t *ro;
+	int rv;
+
+	snprintf(prefix, sizeof(prefix), "mounts[%zu].", i);
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "mounts[%zu]: expected an object", i);
+	rv = check_keys(v, keys, prefix, err);
+	if (rv != 0)
+		return rv;
+	snprintf(field, sizeof(field), "%stype", prefix);
+	rv = opt_string(v, "type", field, &type, err);
+	if (rv != 0)
+		return rv;
+	if (type == NULL)
+		type = "bind";
+	if (strcmp(type, "bind") != 0 && strcmp(type, "volume") != 0)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: expected \"bind\" or \"volume\"",
+		                     field);
+	snprintf(field, sizeof(field), "%ssource", prefix);
+	rv = opt_string(v, "source", field, &source, err);
+	if (rv != 0)
+		return rv;
+	if (source == NULL)
+		return berth_err_set(err, BERTH_EINVAL, "%s: required", field);
+	/* A bind source is a host path, held to the same rules as a path
+	 * in a container; a volume source is a name. */
+	rv = strcmp(type, "bind") == 0
+	    ? berth_validate_container_path(field, source, err)
+	    : berth_validate_name(field, source, err);
+	if (rv != 0)
+		return rv;
+	snprintf(field, sizeof(field), "%starget", prefix);
+	rv = opt_string(v, "target", field, &target, err);
+	if (rv != 0)
+		return rv;
+	if (target == NULL)
+		return berth_err_set(err, BERTH_EINVAL, "%s: required", field);
+	rv = berth_validate_container_path(field, target, err);
+	if (rv != 0)
+		return rv;
+	ro = json_object_get(v, "read_only");
+	if (ro != NULL && !json_is_null(ro) && !json_is_boolean(ro))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%sread_only: expected true or false",
+		                     prefix);
+	m->source = berth_strdup(source);
+	m->target = berth_strdup(target);
+	m->type = berth_strdup(type);
+	m->read_only = ro != NULL && json_is_true(ro);
+	return 0;
+}
+
+static int map_mounts(Berth__V1__ContainerSpec *spec, const json_t *v,
+                      struct berth_err *err)
+{
+	size_t n;
+	int rv;
+
+	if (!json_is_array(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "mounts: expected an array of objects");
+	n = json_array_size(v);
+	if (n > MAX_MOUNTS)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "mounts: more than %d entries",
+		                     MAX_MOUNTS);
+	spec->mounts = berth_calloc(n + 1, sizeof(void *));
+	for (size_t i = 0; i < n; i++) {
+		Berth__V1__Mount *m = berth_malloc(sizeof(*m));
+
+		berth__v1__mount__init(m);
+		spec->mounts[spec->n_mounts++] = m;
+		rv = map_mount(m, json_array_get(v, i), i, err);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
+                              struct berth_err *err)
+{
+	static const char *const keys[]
+	    = { "image",          "name",    "ports",      "environment",
+		"restart_policy", "command", "entrypoint", "working_dir",
+		"mounts",         "labels",  NULL };
+	Berth__V1__ContainerSpec *spec = NULL;
+	const char *s;
+	json_t *v;
+	int rv;
+
+	rv = check_keys(obj, keys, "", err);
+	if (rv != 0)
+		goto out;
+	spec = berth_malloc(sizeof(*spec));
+	berth__v1__container_spec__init(spec);
+
+	rv = opt_string(obj, "image", "image", &s, err);
+	if (rv != 0)
+		goto out;
+	if (s == NULL) {
+		rv = berth_err_set(err, BERTH_EINVAL, "image: required");
+		goto out;
+	}
+	rv = berth_validate_image_ref("image", s, err);
+	if (rv != 0)
+		goto out;
+	spec->image = berth_strdup(s);
+
+	rv = opt_string(obj, "name", "name", &s, err);
+	if (rv != 0)
+		goto out;
+	if (s != NULL) {
+		rv = berth_validate_name("name", s, err);
+		if (rv != 0)
+			goto out;
+		spec->name = berth_strdup(s);
+	}
+
+	rv = opt_string(obj, "working_dir", "working_dir", &s, err);
+	if (rv != 0)
+		goto out;
+	if (s != NULL) {
+		rv = berth_validate_container_path("working_dir", s, err);
+		if (rv != 0)
+			goto out;
+		spec->working_dir = berth_strdup(s);
+	}
+
+	if ((v = json_object_get(obj, "command")) != NULL && !json_is_null(v)) {
+		char *line = NULL;
+
+		rv = map_argv(v, "command", &spec->command, &spec->n_command,
+		              &line, err);
+		if (rv != 0)
+			goto out;
+		if (line != NULL)
+			spec->command_line = line;
+	}
+	if ((v = json_object_get(obj, "entrypoint")) != NULL
+	    && !json_is_null(v)) {
+		rv = map_argv(v, "entrypoint", &spec->entrypoint,
+		              &spec->n_entrypoint, NULL, err);
+		if (rv != 0)
+			goto out;
+	}
+	if ((v = json_object_get(obj, "environment")) != NULL
+	    && !json_is_null(v)) {
+		rv = map_env(spec, v, err);
+		if (rv != 0)
+			goto out;
+	}
+	if ((v = json_object_get(obj, "labels")) != NULL && !json_is_null(v)) {
+		rv = map_labels(spec, v, err);
+		if (rv != 0)
+			goto out;
+	}
+	if ((v = json_object_get(obj, "ports")) != NULL && !json_is_null(v)) {
+		rv = map_ports(spec, v, err);
+		if (rv != 0)
+			goto out;
+	}
+	if ((v = json_object_get(obj, "restart_policy")) != NULL
+	    && !json_is_null(v)) {
+		rv = map_restart(spec, v, err);
+		if (rv != 0)
+			goto out;
+	}
+	if ((v = json_object_get(obj, "mounts")) != NULL && !json_is_null(v)) {
+		rv = map_mounts(spec, v, err);
+		if (rv != 0)
+			goto out;
+	}
+	*out = spec;
+	spec = NULL;
+out:
+	gw_container_spec_free(spec);
+	return rv;
+}
+
+int gw_container_spec_from_text(Berth__V1__ContainerSpec **out,
+                                const char *text, size_t len,
+                                struct berth_err *err)
+{
+	json_t *obj = NULL;
+	int rv;
+
+	rv = gw_json_parse_object(&obj, text, len, err);
+	if (rv != 0)
+		goto out;
+	rv = gw_json_to_container_spec(out, obj, err);
+out:
+	json_decref(obj);
+	return rv;
+}
+
+int gw_json_to_pull_image(char **image, const json_t *obj,
+                          struct berth_err *err)
+{
+	static const char *const keys[] = { "image", NULL };
+	const char *s;
+	int rv;
+
+	rv = check_keys(obj, keys, "", err);
+	if (rv != 0)
+		return rv;
+	rv = opt_string(obj, "image", "image", &s, err);
+	if (rv != 0)
+		return rv;
+	if (s == NULL)
+		return berth_err_set(err, BERTH_EINVAL, "image: required");
+	rv = berth_validate_image_ref("image", s, err);
+	if (rv != 0)
+		return rv;
+	*image = berth_strdup(s);
+	return 0;
+}
+
+/* --------------------------------------------------------------- output */
+
+/* A string fit for jansson (which refuses invalid UTF-8). */
+static json_t *jstr(const char *s)
+{
+	json_t *v;
+
+	if (s == NULL)
+		s = "";
+	v = json_string(s);
+	return v != NULL ? v : json_string("");
+}
+
+static json_t *jstrv(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, jstr(v[i]));
+	return a;
+}
+
+static json_t *jkvs(Berth__V1__KeyValue *const *kv, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++)
+		/* A key that is not UTF-8 is refused (and the value
+		 * released) by jansson itself. */
+		if (kv[i]->key != NULL)
+			json_object_set_new(o, kv[i]->key, jstr(kv[i]->value));
+	return o;
+}
+
+/* Unix milliseconds as RFC 3339 UTC with milliseconds; null for 0. */
+static json_t *jtime_ms(int64_t ms)
+{
+	char buf[40], date[32];
+	struct tm tm;
+	time_t t;
+
+	if (ms <= 0)
+		return json_null();
+	t = (time_t)(ms / 1000);
+	if (gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, sizeof(buf), "%s.%03dZ", date, (int)(ms % 1000));
+	return json_string(buf);
+}
+
+static json_t *jrestart(const Berth__V1__RestartPolicy *rp)
+{
+	char buf[48];
+
+	if (rp == NULL || rp->name == NULL || rp->name[0] == '\0')
+		return json_string("no");
+	if (strcmp(rp->name, "on-failure") == 0 && rp->max_retries > 0) {
+		snprintf(buf, sizeof(buf), "on-failure:%u", rp->max_retries);
+		return json_string(buf);
+	}
+	return jstr(rp->name);
+}
+
+static void summary_into(json_t *o, const Berth__V1__ContainerSummary *s)
+{
+	json_t *ports = json_array();
+
+	json_object_set_new(o, "id", jstr(s->id));
+	json_object_set_new(o, "name", jstr(s->name));
+	json_object_set_new(o, "image", jstr(s->image));
+	json_object_set_new(o, "state", jstr(s->state));
+	json_object_set_new(o, "status", jstr(s->status));
+	json_object_set_new(o, "created", json_integer(s->created));
+	json_object_set_new(o, "labels", jkvs(s->labels, s->n_labels));
+	for (size_t i = 0; i < s->n_ports; i++) {
+		const Berth__V1__PortBinding *p = s->ports[i];
+
+		json_array_append_new(
+		    ports,
+		    json_pack("{s:o,s:i,s:i,s:o}", "host_ip", jstr(p->host_ip),
+		              "host_port", (int)p->host_port, "container_port",
+		              (int)p->container_port, "protocol",
+		              jstr(p->protocol)));
+	}
+	json_object_set_new(o, "ports", ports);
+}
+
+json_t *gw_json_container_summary(const Berth__V1__ContainerSummary *s)
+{
+	json_t *o = json_object();
+
+	summary_into(o, s);
+	return o;
+}
+
+json_t *gw_json_container_detail(const Berth__V1__ContainerDetail *d)
+{
+	Berth__V1__ContainerSummary empty = BERTH__V1__CONTAINER_SUMMARY__INIT;
+	json_t *o = json_object(), *mounts = json_array();
+
+	summary_into(o, d->summary != NULL ? d->summary : &empty);
+	json_object_set_new(o, "image_id", jstr(d->image_id));
+	json_object_set_new(o, "running", json_boolean(d->running));
+	json_object_set_new(o, "exit_code", json_integer(d->exit_code));
+	json_object_set_new(o, "started_at", jstr(d->started_at));
+	json_object_set_new(o, "finished_at", jstr(d->finished_at));
+	json_object_set_new(o, "restart_count", json_integer(d->restart_count));
+	json_object_set_new(o, "command", jstrv(d->command, d->n_command));
+	json_object_set_new(o, "entrypoint",
+	                    jstrv(d->entrypoint, d->n_entrypoint));
+	json_object_set_new(o, "working_dir", jstr(d->working_dir));
+	for (size_t i = 0; i < d->n_mounts; i++) {
+		const Berth__V1__Mount *m = d->mounts[i];
+
+		json_array_append_new(
+		    mounts,
+		    json_pack("{s:o,s:o,s:b,s:o}", "source", jstr(m->source),
+		              "target", jstr(m->target), "read_only",
+		              (int)m->read_only, "type",
+		              jstr(m->type[0] != '\0' ? m->type : "bind")));
+	}
+	json_object_set_new(o, "mounts", mounts);
+	json_object_set_new(o, "restart_policy", jrestart(d->restart_policy));
+	json_object_set_new(o, "env_keys", jstrv(d->env_keys, d->n_env_keys));
+	return o;
+}
+
+json_t *gw_json_job(const Berth__V1__Job *j)
+{
+	json_t *o = json_object(), *e;
+
+	json_object_set_new(o, "id", jstr(j->id));
+	json_object_set_new(o, "kind", jstr(j->kind));
+	json_object_set_new(o, "state", jstr(j->state));
+	json_object_set_new(o, "progress", json_integer(j->progress));
+	json_object_set_new(o, "detail", jstr(j->detail));
+	json_object_set_new(o, "result", jstr(j->result));
+	if (j->error_code != BERTH__V1__CODE__OK
+	    || (j->error != NULL && j->error[0] != '\0')) {
+		int code = j->error_code != BERTH__V1__CODE__OK
+		    ? -(int)j->error_code
+		    : BERTH_EUNKNOWN;
+
+		e = json_pack("{s:s,s:o}", "code", berth_code_name(code),
+		              "message", jstr(j->error));
+	} else {
+		e = json_null();
+	}
+	json_object_set_new(o, "error", e);
+	json_object_set_new(o, "created_at", jtime_ms(j->created_at_ms));
+	json_object_set_new(o, "updated_at", jtime_ms(j->updated_at_ms));
+	return o;
+}
+
+json_t *gw_json_runtime_info(const Berth__V1__RuntimeInfo *info)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "runtime", jstr(info->runtime));
+	json_object_set_new(o, "socket_path", jstr(info->socket_path));
+	json_object_set_new(o, "rootless", json_boolean(info->rootless));
+	json_object_set_new(o, "build_dir", jstr(info->build_dir));
+	json_object_set_new(o, "engine_version", jstr(info->engine_version));
+	json_object_set_new(o, "api_version", jstr(info->api_version));
+	json_object_set_new(o, "os", jstr(info->os));
+	json_object_set_new(o, "arch", jstr(info->arch));
+	json_object_set_new(o, "containers", json_integer(info->containers));
+	json_object_set_new(o, "containers_running",
+	                    json_integer(info->containers_running));
+	json_object_set_new(o, "images", json_integer(info->images));
+	return o;
+}
