@@ -144,6 +144,16 @@ static int map_curl_error(const struct berth_http_target *t, CURL *c,
 	    err, BERTH_EUNAVAIL, "engine at %s unreachable: %s", display, what);
 }
 
+/* curl_slist_append() fails only without memory: fatal, as in alloc.h. */
+static struct curl_slist *header_add(struct curl_slist *h, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(h, line);
+
+	if (n == NULL)
+		abort();
+	return n;
+}
+
 /*
  * Sets up `c` for `req` against `t`. `url` and `headers` are handed back
  * so the caller frees them after the transfer.
@@ -183,14 +193,14 @@ static int prepare(CURL *c, const struct berth_http_target *t,
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 
 	/* No "Expect: 100-continue" round trip for JSON bodies. */
-	h = curl_slist_append(h, "Expect:");
+	h = header_add(h, "Expect:");
 	if (req->body != NULL || strcmp(method, "POST") == 0) {
 		char *ct = berth_asprintf("Content-Type: %s",
 		                          req->content_type != NULL
 		                              ? req->content_type
 		                              : "application/json");
 
-		h = curl_slist_append(h, ct);
+		h = header_add(h, ct);
 		free(ct);
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
@@ -199,11 +209,10 @@ static int prepare(CURL *c, const struct berth_http_target *t,
 		    c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)(req->body != NULL ? req->body_len : 0));
 	}
+	for (size_t i = 0; i < req->nheaders; i++)
+		h = header_add(h, req->headers[i]);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (h == NULL)
-		return berth_err_set(err, BERTH_EINTERNAL,
-		                     "curl_slist_append failed");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	*headers = h;
 	return 0;

@@ -50,6 +50,10 @@ struct berth_http_req {
 	size_t body_len;
 	const char *content_type;
 	long timeout_ms; /* overrides the target's; 0 = target's */
+	/* Extra "Name: value" header lines (e.g. X-Registry-Auth), or
+	 * NULL. They may hold credentials: never put into a message. */
+	const char *const *headers;
+	size_t nheaders;
 };
 
 /*
