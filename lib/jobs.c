@@ -54,6 +54,10 @@ const struct berth_migration berth_jobs_migrations[] = {
 const size_t berth_jobs_migrations_count
     = sizeof(berth_jobs_migrations) / sizeof(berth_jobs_migrations[0]);
 
+/* Longest lease a runner may ask for: keeps now + lease far from
+ * overflow, and a lease that long would only hide a dead runner. */
+#define MAX_LEASE_MS ((int64_t)7 * 24 * 3600 * 1000)
+
 /* The columns every loader reads, in struct order. */
 #define JOB_COLUMNS                                                      \
 	"id, kind, state, progress, detail, result, error_code, error, " \
@@ -455,10 +459,12 @@ int berth_jobs_claim(struct berth_store *st, struct berth_job **out,
 	int rc;
 	int rv;
 
-	if (holder == NULL || holder[0] == '\0' || lease_ms <= 0)
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "claiming a job needs a holder and a "
-		                     "positive lease");
+	if (holder == NULL || holder[0] == '\0' || lease_ms <= 0
+	    || lease_ms > MAX_LEASE_MS)
+		return berth_err_set(
+		    err, BERTH_EINVAL,
+		    "claiming a job needs a holder and a lease "
+		    "of 1 ms to 7 days");
 	berth_store_lock(st);
 	rv = tx_begin(st, err);
 	if (rv != 0)
@@ -542,11 +548,12 @@ int berth_jobs_progress(struct berth_store *st, const char *id,
 		return berth_err_set(
 		    err, BERTH_EINVAL,
 		    "job progress needs a job id and a holder");
-	if (progress < -1 || progress > 100 || lease_ms < 0)
+	if (progress < -1 || progress > 100 || lease_ms < 0
+	    || lease_ms > MAX_LEASE_MS)
 		return berth_err_set(
 		    err, BERTH_EINVAL,
 		    "job progress %d is outside -1..100 or the "
-		    "lease is negative",
+		    "lease outside 0 ms to 7 days",
 		    progress);
 	berth_store_lock(st);
 	/* One guarded UPDATE: the holder check and the write are atomic, so

@@ -212,12 +212,6 @@ static int migrate(struct berth_store *st, const struct berth_migration *migs,
 	int cur = 0;
 	int rv;
 
-	for (size_t i = 0; i < nmigs; i++)
-		if (migs[i].version != (int)i + 1 || migs[i].sql == NULL)
-			return berth_err_set(err, BERTH_EINVAL,
-			                     "migration %zu has version %d; "
-			                     "versions must count 1, 2, 3 ...",
-			                     i, migs[i].version);
 	rv = pragma_int(st, "PRAGMA user_version", &cur, err);
 	if (rv != 0)
 		return rv;
@@ -245,6 +239,16 @@ int berth_store_open(struct berth_store **out, const char *path,
 	if (path == NULL || path[0] == '\0' || (migs == NULL && nmigs > 0))
 		return berth_err_set(err, BERTH_EINVAL,
 		                     "berth_store_open: no database path");
+	/* A gap or a reordering is a programmer error, caught before the
+	 * file is touched. */
+	for (size_t i = 0; i < nmigs; i++)
+		if (migs[i].version != (int)i + 1 || migs[i].sql == NULL)
+			return berth_err_set(
+			    err, BERTH_EINVAL,
+			    "migration at index %zu has version "
+			    "%d, expected %zu (versions count 1, "
+			    "2, 3 ... without gaps)",
+			    i, migs[i].version, i + 1);
 	rv = create_file(path, err);
 	if (rv != 0)
 		return rv;

@@ -231,6 +231,28 @@ static void test_symlink_refused(void **state)
 	free(dir);
 }
 
+static void test_migration_gap_refused(void **state)
+{
+	static const struct berth_migration gap[] = {
+		{ 1, "CREATE TABLE t (x);" },
+		{ 3, "CREATE TABLE u (x);" },
+	};
+	char *dir = ts_tmpdir("store");
+	char *path = berth_asprintf("%s/svc.db", dir);
+	struct berth_store *st = NULL;
+	struct berth_err err;
+
+	(void)state;
+	assert_int_equal(berth_store_open(&st, path, gap, 2, &err),
+	                 BERTH_EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "version 3"));
+	assert_int_equal(access(path, F_OK), -1);
+	ts_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 static void test_error_mapping(void **state)
 {
 	struct berth_err err;
@@ -300,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_broken_migration_rolls_back),
 		cmocka_unit_test(test_missing_directory),
 		cmocka_unit_test(test_symlink_refused),
+		cmocka_unit_test(test_migration_gap_refused),
 		cmocka_unit_test(test_error_mapping),
 		cmocka_unit_test(test_busy_is_retryable),
 	};
