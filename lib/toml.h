@@ -62,4 +62,23 @@ const struct berth_toml_entry *berth_toml_get(const struct berth_toml *doc,
                                               const char *table,
                                               const char *key);
 
+/*
+ * Table headers, in the order they appear. Config loaders use them to
+ * refuse an unknown [table] even when it holds no keys.
+ */
+struct berth_toml_table {
+	char *name; /* "docker" or "a.b" */
+	int line;   /* where the header was written */
+};
+
+/* How many [table] headers `doc` has. */
+size_t berth_toml_table_count(const struct berth_toml *doc);
+
+/* The i-th header (i < berth_toml_table_count()). Borrowed from `doc`. */
+const struct berth_toml_table *berth_toml_table_at(const struct berth_toml *doc,
+                                                   size_t i);
+
+/* Largest input berth_toml_parse() accepts; more is BERTH_ELIMIT. */
+#define BERTH_TOML_MAX_INPUT (1024 * 1024)
+
 #endif

@@ -65,4 +65,21 @@ int berth_validate_request_id(const char *field, const char *s,
 int berth_validate_text(const char *field, const char *s, size_t max,
                         struct berth_err *err);
 
+/*
+ * Length of the valid UTF-8 sequence at `s` (1..4), reading at most `n`
+ * bytes, or 0 when it is not valid UTF-8 (overlong forms, surrogates and
+ * code points past U+10FFFF are invalid).
+ */
+size_t berth_utf8_seq_len(const char *s, size_t n);
+
+/* How much of a bad value berth_quote_for_msg() echoes. */
+#define BERTH_QUOTE_MAX 64
+
+/*
+ * Writes `s` into `dst` (`n` bytes, NUL-terminated) for an error message:
+ * at most BERTH_QUOTE_MAX bytes of it, control bytes and invalid UTF-8
+ * replaced by '?', and "..." appended when it was cut. NULL gives "(null)".
+ */
+void berth_quote_for_msg(char *dst, size_t n, const char *s);
+
 #endif
