@@ -34,7 +34,7 @@ DEPS_PKGS := build-essential pkg-config ca-certificates curl git \
 	libnng-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev \
 	libgit2-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
 	libarchive-dev libfyaml-dev libcmocka-dev \
-	docker.io busybox-static iproute2 procps \
+	docker.io docker-registry busybox-static iproute2 procps \
 	cppcheck clang-format valgrind
 
 PROTOS   := $(wildcard proto/berth/v1/*.proto)
