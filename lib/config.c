@@ -155,7 +155,8 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* The closest of `cands` within two edits of `s`, or NULL. */
+/* The closest of `cands` within two edits of `s`, else one that `s`
+ * begins, or NULL. */
 static const char *closest(const char *s, const char *const *cands, size_t n)
 {
 	const char *best = NULL;
@@ -168,6 +169,11 @@ static const char *closest(const char *s, const char *const *cands, size_t n)
 			bd = d;
 			best = cands[i];
 		}
+	}
+	/* "docker.socket" for "docker.socket_path": a cut-off name. */
+	for (size_t i = 0; i < n && best == NULL && strlen(s) >= 3; i++) {
+		if (strncmp(cands[i], s, strlen(s)) == 0)
+			best = cands[i];
 	}
 	return best;
 }
