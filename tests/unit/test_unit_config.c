@@ -155,6 +155,40 @@ static void test_full_file(void **state)
 	berth_config_free(cfg);
 }
 
+/* The block in config.h's comment, as written there. */
+static void test_header_block(void **state)
+{
+	struct fixture *f = *state;
+	struct berth_config *cfg = NULL;
+	struct berth_err err;
+
+	write_text(
+	    f->path,
+	    "[docker]\n"
+	    "runtime = \"docker\"            # or \"podman\"\n"
+	    "socket_path = \"/var/run/docker.sock\"\n"
+	    "rootless = false\n"
+	    "build_dir = \"/tmp/mikrocloud/builds\"\n"
+	    "shell = [\"/bin/sh\", \"-c\"]     # for single-string "
+	    "commands\n"
+	    "\n"
+	    "[gateway]\n"
+	    "listen = \"127.0.0.1:8080\"\n"
+	    "max_body_bytes = 1048576\n"
+	    "\n"
+	    "[data]\n"
+	    "dir = \"./var\"                 # SQLite files, admin token\n"
+	    "\n"
+	    "[services]                    # nng addresses, one or more "
+	    "each\n"
+	    "runtime = [\"inproc://berth/runtime\"]\n");
+	assert_ok(berth_config_load(&cfg, f->path, &err), &err);
+	assert_string_equal(cfg->build_dir, "/tmp/mikrocloud/builds");
+	assert_int_equal(cfg->max_body_bytes, 1048576);
+	assert_string_equal(cfg->runtime_urls[0], "inproc://berth/runtime");
+	berth_config_free(cfg);
+}
+
 /* The example shipped in deploy/ loads and matches the defaults. */
 static void test_deploy_example(void **state)
 {
@@ -420,6 +454,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seed_001_block, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_full_file, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_header_block, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_deploy_example, setup,
 		                                teardown),
