@@ -1,12 +1,34 @@
 /*
- * main.c: the `berth` command. Placeholder until serve lands.
+ * main.c: the `berth` command: dispatches to one subcommand per file.
  */
+#include "cli/commands.h"
+
 #include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fputs("usage: berth <command> [options]\n"
+	      "commands:\n"
+	      "  serve     run berth (all-in-one by default; see berth serve "
+	      "--help)\n",
+	      f);
+}
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "berth: not yet\n");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0
+	    || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "berth: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
 	return 2;
 }

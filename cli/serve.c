@@ -1,0 +1,210 @@
+/*
+ * serve.c: `berth serve`, the server roles.
+ *
+ *   berth serve                      all-in-one: every service and the
+ *                                    gateway in one process over inproc://
+ *   berth serve --role runtime --url ipc:///run/berth/runtime.sock
+ *   berth serve --role gateway --runtime-url ipc:///run/berth/runtime.sock
+ *
+ * This file is the composition root: the only place that knows both the
+ * gateway and the services. They never include each other; they meet
+ * over nng through the proto contracts.
+ */
+#include "cli/commands.h"
+#include "cli/engine_boot.h"
+
+#include "gateway/gateway.h"
+#include "lib/alloc.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "services/runtime/runtime.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fputs("usage: berth serve [options]\n"
+	      "  --config FILE        TOML configuration (see "
+	      "deploy/berth.toml)\n"
+	      "  --role ROLE          all (default), gateway or runtime\n"
+	      "  --data DIR           data directory (default ./var; "
+	      "BERTH_DATA)\n"
+	      "  --http ADDR          gateway address (default 127.0.0.1:8080; "
+	      "BERTH_HTTP)\n"
+	      "  --url URL            nng address the runtime serves (role "
+	      "runtime)\n"
+	      "  --dial               the runtime dials --url instead of "
+	      "listening\n"
+	      "  --runtime-url URLS   runtime address(es) for the gateway, "
+	      "comma-separated\n"
+	      "  --socket PATH        the engine's unix socket "
+	      "(BERTH_DOCKER_SOCKET)\n"
+	      "  --no-engine-start    never start dockerd, even as root\n",
+	      f);
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int wait_for_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (got_signal == 0)
+		pause();
+	return got_signal;
+}
+
+static int ensure_data_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "berth: cannot create %s: %s\n", dir,
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "dial", no_argument, NULL, 'D' },
+		{ "runtime-url", required_argument, NULL, 'R' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "no-engine-start", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct berth_config *cfg = NULL;
+	struct berth_runtime *rt = NULL;
+	struct berth_gateway *gw = NULL;
+	struct engine_boot boot = { 0, NULL };
+	struct berth_err err;
+	const char *config_path = NULL, *role = "all", *url = NULL;
+	bool dial = false, engine_start = true;
+	struct {
+		const char *name, *value;
+	} sets[8];
+	size_t nsets = 0;
+	int opt, rv = 1;
+
+	berth_err_clear(&err);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'r': role = optarg; break;
+		case 'u': url = optarg; break;
+		case 'D': dial = true; break;
+		case 'N': engine_start = false; break;
+		case 'd': sets[nsets].name = "data.dir"; goto set;
+		case 'H': sets[nsets].name = "gateway.listen"; goto set;
+		case 'R': sets[nsets].name = "services.runtime"; goto set;
+		case 's': sets[nsets].name = "docker.socket_path"; goto set;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		continue;
+	set:
+		sets[nsets++].value = optarg;
+	}
+	if (optind < argc
+	    || (strcmp(role, "all") != 0 && strcmp(role, "gateway") != 0
+	        && strcmp(role, "runtime") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if (berth_config_load(&cfg, config_path, &err) != 0)
+		goto out;
+	for (size_t i = 0; i < nsets; i++) {
+		if (berth_config_set(cfg, sets[i].name, sets[i].value, &err)
+		    != 0)
+			goto out;
+	}
+	if (ensure_data_dir(cfg->data_dir) != 0)
+		goto out_quiet;
+
+	bool want_runtime = strcmp(role, "gateway") != 0;
+	bool want_gateway = strcmp(role, "runtime") != 0;
+
+	if (want_runtime) {
+		struct berth_runtime_opts ro;
+
+		memset(&ro, 0, sizeof(ro));
+		if (strcmp(cfg->runtime, "docker") == 0
+		    && engine_boot_ensure(
+		           &boot, cfg->socket_path, cfg->data_dir,
+		           engine_start && geteuid() == 0, 30000, &err)
+		        != 0) {
+			/* Not fatal: the runtime answers UNAVAILABLE until
+			 * an engine appears, and recovers by itself. */
+			berth_log(BERTH_LOG_WARN, "engine_unavailable",
+			          "msg=\"%s\"", err.msg);
+			berth_err_clear(&err);
+		}
+		ro.data_dir = cfg->data_dir;
+		ro.url = url != NULL ? url : cfg->runtime_urls[0];
+		ro.dial = dial;
+		ro.engine.runtime = cfg->runtime;
+		ro.engine.socket_path = cfg->socket_path;
+		ro.engine.shell = (const char *const *)cfg->shell;
+		ro.engine.nshell = cfg->nshell;
+		ro.build_dir = cfg->build_dir;
+		ro.rootless = cfg->rootless;
+		if (berth_runtime_start(&rt, &ro, &err) != 0)
+			goto out;
+		berth_log(BERTH_LOG_INFO, "runtime_serving", "url=%s engine=%s",
+		          ro.url, cfg->socket_path);
+	}
+	if (want_gateway) {
+		struct berth_gateway_opts go;
+
+		memset(&go, 0, sizeof(go));
+		go.listen = cfg->http_listen;
+		go.data_dir = cfg->data_dir;
+		go.max_body_bytes = cfg->max_body_bytes;
+		go.runtime_urls = (const char *const *)cfg->runtime_urls;
+		go.nruntime_urls = cfg->nruntime_urls;
+		if (berth_gateway_start(&gw, &go, &err) != 0)
+			goto out;
+		berth_log(BERTH_LOG_INFO, "gateway_serving",
+		          "port=%d admin_token_file=%s", berth_gateway_port(gw),
+		          berth_gateway_admin_token_path(gw));
+		printf("berth is serving http://%s (port %d)\n"
+		       "admin token: %s\n",
+		       cfg->http_listen, berth_gateway_port(gw),
+		       berth_gateway_admin_token_path(gw));
+		fflush(stdout);
+	}
+	berth_log(BERTH_LOG_INFO, "stopping", "signal=%d", wait_for_signal());
+	rv = 0;
+	goto out_quiet;
+out:
+	fprintf(stderr, "berth: %s\n", err.msg);
+out_quiet:
+	berth_gateway_stop(gw);
+	berth_runtime_stop(rt);
+	engine_boot_fini(&boot);
+	berth_config_free(cfg);
+	return rv;
+}

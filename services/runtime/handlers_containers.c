@@ -1,0 +1,312 @@
+/*
+ * handlers_containers.c: the runtime's container lifecycle RPCs.
+ *
+ * Create is idempotent: by name (the same configuration returns the
+ * existing container, another one is ALREADY_EXISTS), and by request id
+ * when no name is given (a resent request finds the container its first
+ * attempt made through the berth.request_id label). The configuration is
+ * compared through the berth.spec_hash label written at create.
+ */
+#include "services/runtime/runtime_internal.h"
+
+#include "lib/alloc.h"
+#include "lib/log.h"
+#include "lib/validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *label_value(Berth__V1__KeyValue **labels, size_t n,
+                               const char *key)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(labels[i]->key, key) == 0)
+			return labels[i]->value;
+	}
+	return NULL;
+}
+
+/*
+ * Looks for a container this create already made or that holds its name.
+ * Returns 0 with *id set (caller frees) when an identical one exists,
+ * BERTH_ENOTFOUND when there is none, BERTH_EEXISTS when the name is
+ * taken by a different configuration.
+ */
+static int find_existing(struct berth_runtime *rt,
+                         const Berth__V1__ContainerSpec *spec,
+                         const char *request_id, const char *hash, char **id,
+                         struct berth_err *err)
+{
+	Berth__V1__ContainerDetail *d = NULL;
+	Berth__V1__ListContainersReply *list = NULL;
+	int rv;
+
+	if (spec->name[0] != '\0') {
+		rv = berth_engine_container_inspect(rt->engine, spec->name, &d,
+		                                    err);
+		if (rv != 0)
+			return rv;
+		const char *h = d->summary != NULL
+		    ? label_value(d->summary->labels, d->summary->n_labels,
+		                  BERTH_LABEL_SPEC_HASH)
+		    : NULL;
+		if (h != NULL && strcmp(h, hash) == 0) {
+			*id = berth_strdup(d->summary->id);
+			rv = 0;
+		} else {
+			rv = berth_err_set(
+			    err, BERTH_EEXISTS,
+			    "a container named \"%s\" already exists with a "
+			    "different configuration; remove it or pick "
+			    "another name",
+			    spec->name);
+		}
+		protobuf_c_message_free_unpacked(&d->base, NULL);
+		return rv;
+	}
+	if (request_id[0] == '\0')
+		return BERTH_ENOTFOUND;
+
+	Berth__V1__ListContainersRequest filter
+	    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Berth__V1__KeyValue kv = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *kvs[] = { &kv };
+
+	kv.key = (char *)BERTH_LABEL_REQUEST_ID;
+	kv.value = (char *)request_id;
+	filter.all = true;
+	filter.labels = kvs;
+	filter.n_labels = 1;
+	rv = berth_engine_container_list(rt->engine, &filter, &list, err);
+	if (rv != 0)
+		return rv;
+	rv = BERTH_ENOTFOUND;
+	for (size_t i = 0; i < list->n_containers; i++) {
+		const Berth__V1__ContainerSummary *c = list->containers[i];
+		const char *h = label_value(c->labels, c->n_labels,
+		                            BERTH_LABEL_SPEC_HASH);
+
+		if (h != NULL && strcmp(h, hash) == 0) {
+			*id = berth_strdup(c->id);
+			rv = 0;
+			break;
+		}
+	}
+	protobuf_c_message_free_unpacked(&list->base, NULL);
+	return rv;
+}
+
+void rt_create_container(Berth__V1__Runtime_Service *svc,
+                         const Berth__V1__CreateContainerRequest *in,
+                         Berth__V1__CreateContainerReply_Closure done,
+                         void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__CreateContainerReply out
+	    = BERTH__V1__CREATE_CONTAINER_REPLY__INIT;
+	const Berth__V1__ContainerSpec *spec = in->spec;
+	const char *request_id = berth_rpc_call_request_id(call);
+	const char *caller = berth_rpc_call_metadata(call, "caller");
+	char hash[BERTH_SHA256_HEX_LEN + 1];
+	struct berth_err err;
+	char *id = NULL;
+	int rv;
+
+	berth_err_clear(&err);
+	rv = runtime_spec_check(spec, &err);
+	if (rv != 0)
+		goto out;
+	runtime_spec_hash(spec, hash);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rv = find_existing(rt, spec, request_id, hash, &id, &err);
+		if (rv == 0) {
+			out.created = false;
+			goto out;
+		}
+		if (rv != BERTH_ENOTFOUND)
+			goto out;
+
+		Berth__V1__KeyValue l_managed = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue l_owner = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue l_req = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue l_hash = BERTH__V1__KEY_VALUE__INIT;
+		const Berth__V1__KeyValue *labels[]
+		    = { &l_managed, &l_owner, &l_req, &l_hash };
+
+		l_managed.key = (char *)BERTH_LABEL_MANAGED;
+		l_managed.value = (char *)"true";
+		l_owner.key = (char *)BERTH_LABEL_OWNER;
+		l_owner.value = (char *)(caller != NULL ? caller : "");
+		l_req.key = (char *)BERTH_LABEL_REQUEST_ID;
+		l_req.value = (char *)request_id;
+		l_hash.key = (char *)BERTH_LABEL_SPEC_HASH;
+		l_hash.value = hash;
+		berth_err_clear(&err);
+		rv = berth_engine_container_create(rt->engine, spec, labels, 4,
+		                                   &id, &err);
+		if (rv == 0) {
+			out.created = true;
+			goto out;
+		}
+		/* Lost a race for the name: look again, once. */
+		if (rv != BERTH_EEXISTS || spec->name[0] == '\0')
+			goto out;
+	}
+out:
+	if (rv != 0) {
+		rt_fail(call, &err, "CreateContainer");
+		done(NULL, call);
+	} else {
+		out.id = id;
+		done(&out, call);
+	}
+	free(id);
+}
+
+/* Reads and checks the container reference of a request. */
+static int check_ref(const char *ref, struct berth_err *err)
+{
+	return berth_validate_container_ref("id", ref, err);
+}
+
+void rt_start_container(Berth__V1__Runtime_Service *svc,
+                        const Berth__V1__ContainerRef *in,
+                        Berth__V1__Empty_Closure done, void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
+	struct berth_err err;
+	int rv;
+
+	berth_err_clear(&err);
+	rv = check_ref(in->id, &err);
+	if (rv == 0)
+		rv = berth_engine_container_start(rt->engine, in->id, &err);
+	if (rv != 0) {
+		rt_fail(call, &err, "StartContainer");
+		done(NULL, call);
+	} else {
+		done(&out, call);
+	}
+}
+
+void rt_stop_container(Berth__V1__Runtime_Service *svc,
+                       const Berth__V1__StopContainerRequest *in,
+                       Berth__V1__Empty_Closure done, void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
+	struct berth_err err;
+	int rv;
+
+	berth_err_clear(&err);
+	rv = check_ref(in->id, &err);
+	if (rv == 0)
+		rv = berth_engine_container_stop(rt->engine, in->id,
+		                                 in->timeout_seconds, &err);
+	if (rv != 0) {
+		rt_fail(call, &err, "StopContainer");
+		done(NULL, call);
+	} else {
+		done(&out, call);
+	}
+}
+
+void rt_restart_container(Berth__V1__Runtime_Service *svc,
+                          const Berth__V1__StopContainerRequest *in,
+                          Berth__V1__Empty_Closure done, void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
+	struct berth_err err;
+	int rv;
+
+	berth_err_clear(&err);
+	rv = check_ref(in->id, &err);
+	if (rv == 0)
+		rv = berth_engine_container_restart(rt->engine, in->id,
+		                                    in->timeout_seconds, &err);
+	if (rv != 0) {
+		rt_fail(call, &err, "RestartContainer");
+		done(NULL, call);
+	} else {
+		done(&out, call);
+	}
+}
+
+void rt_remove_container(Berth__V1__Runtime_Service *svc,
+                         const Berth__V1__RemoveContainerRequest *in,
+                         Berth__V1__Empty_Closure done, void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
+	struct berth_err err;
+	int rv;
+
+	berth_err_clear(&err);
+	rv = check_ref(in->id, &err);
+	if (rv == 0)
+		rv = berth_engine_container_remove(
+		    rt->engine, in->id, in->force, in->remove_volumes, &err);
+	if (rv != 0) {
+		rt_fail(call, &err, "RemoveContainer");
+		done(NULL, call);
+	} else {
+		done(&out, call);
+	}
+}
+
+void rt_list_containers(Berth__V1__Runtime_Service *svc,
+                        const Berth__V1__ListContainersRequest *in,
+                        Berth__V1__ListContainersReply_Closure done, void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__ListContainersReply *out = NULL;
+	struct berth_err err;
+	int rv = 0;
+
+	berth_err_clear(&err);
+	for (size_t i = 0; i < in->n_labels && rv == 0; i++) {
+		/* berth.* keys are fine in a filter: they select, not set. */
+		if (strncmp(in->labels[i]->key, "berth.", 6) != 0)
+			rv = berth_validate_label_key("label",
+			                              in->labels[i]->key, &err);
+	}
+	if (rv == 0 && in->name[0] != '\0')
+		rv = berth_validate_text("name", in->name, 128, &err);
+	if (rv == 0 && in->state[0] != '\0')
+		rv = berth_validate_name("state", in->state, &err);
+	if (rv == 0)
+		rv = berth_engine_container_list(rt->engine, in, &out, &err);
+	if (rv != 0) {
+		rt_fail(call, &err, "ListContainers");
+		done(NULL, call);
+		return;
+	}
+	done(out, call);
+	protobuf_c_message_free_unpacked(&out->base, NULL);
+}
+
+void rt_inspect_container(Berth__V1__Runtime_Service *svc,
+                          const Berth__V1__ContainerRef *in,
+                          Berth__V1__ContainerDetail_Closure done, void *call)
+{
+	struct berth_runtime *rt = runtime_of(svc);
+	Berth__V1__ContainerDetail *out = NULL;
+	struct berth_err err;
+	int rv;
+
+	berth_err_clear(&err);
+	rv = check_ref(in->id, &err);
+	if (rv == 0)
+		rv = berth_engine_container_inspect(rt->engine, in->id, &out,
+		                                    &err);
+	if (rv != 0) {
+		rt_fail(call, &err, "InspectContainer");
+		done(NULL, call);
+		return;
+	}
+	done(out, call);
+	protobuf_c_message_free_unpacked(&out->base, NULL);
+}

@@ -1,0 +1,51 @@
+/*
+ * runtime.h: the runtime service, one instance per engine host.
+ *
+ * Serves berth.v1.Runtime (proto/berth/v1/runtime.proto) over nng:
+ * container lifecycle on one Docker engine, and image pulls as durable
+ * jobs in its own SQLite store (runtime.db). A runner thread works the
+ * pull queue; on start, pulls left running by a killed process are
+ * requeued (a pull is safe to repeat) and any other job is failed with a
+ * reason.
+ *
+ * Route → handler map, for the newcomer: REST POST /api/v1/containers
+ * (gateway/routes_containers.c) → Runtime.CreateContainer
+ * (services/runtime/handlers_containers.c) → berth_engine_container_create
+ * (lib/engine_docker.c).
+ */
+#ifndef BERTH_SERVICES_RUNTIME_H
+#define BERTH_SERVICES_RUNTIME_H
+
+#include "lib/engine.h"
+#include "lib/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct berth_runtime;
+
+struct berth_runtime_opts {
+	const char *data_dir; /* runtime.db lives here (created 0700) */
+	const char *url; /* nng address to serve, e.g. inproc://berth/runtime */
+	bool dial;       /* dial `url` (scale-out behind a listening client) */
+	int workers;     /* concurrent RPC handlers; 0 = 8 */
+	struct berth_engine_config engine;
+	const char *build_dir; /* reported by Info (seed 001) */
+	bool rootless; /* reported by Info when the engine does not say */
+};
+
+/*
+ * Opens the store, reconciles its jobs, opens the engine driver, starts
+ * the pull runner and serves `opts->url`. The engine need not be up: calls
+ * then answer UNAVAILABLE (retryable) until it is.
+ * Caller owns `*out`; stop and free with berth_runtime_stop().
+ */
+int berth_runtime_start(struct berth_runtime **out,
+                        const struct berth_runtime_opts *opts,
+                        struct berth_err *err);
+
+/* Stops serving, lets the running handlers and pull finish its current
+ * step, and frees everything. Accepts NULL. */
+void berth_runtime_stop(struct berth_runtime *rt);
+
+#endif

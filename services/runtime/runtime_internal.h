@@ -1,0 +1,116 @@
+/*
+ * runtime_internal.h: the runtime service's state, shared by its files
+ * (service.c wires it up, handlers_*.c answer RPCs, pull_runner.c works
+ * the job queue, spec.c checks container specs). Not for outside use.
+ */
+#ifndef BERTH_SERVICES_RUNTIME_INTERNAL_H
+#define BERTH_SERVICES_RUNTIME_INTERNAL_H
+
+#include "berth/v1/runtime.pb-c.h"
+#include "lib/engine.h"
+#include "lib/jobs.h"
+#include "lib/rpc.h"
+#include "lib/sha256.h"
+#include "lib/store.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct berth_runtime {
+	/* First member: the generated service struct, so a handler's
+	 * `service` pointer is also the runtime's. */
+	Berth__V1__Runtime_Service svc;
+	struct berth_store *store;
+	struct berth_engine *engine;
+	struct berth_rpc_server *server;
+	char *build_dir;
+	bool rootless;
+	char holder[64]; /* lease holder name of this process's runner */
+
+	pthread_t runner;
+	bool runner_started;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	bool stopping;
+};
+
+/* The job kind of image pulls. */
+#define RUNTIME_JOB_PULL "pull"
+
+/* The runtime that owns this generated service struct. */
+static inline struct berth_runtime *runtime_of(Berth__V1__Runtime_Service *svc)
+{
+	return (struct berth_runtime *)svc;
+}
+
+/*
+ * Checks every field of a container spec against berth's allow-lists.
+ * Returns 0 or BERTH_EINVAL naming the field.
+ */
+int runtime_spec_check(const Berth__V1__ContainerSpec *spec,
+                       struct berth_err *err);
+
+/* SHA-256 (hex) of the spec's canonical packed form: two creates with the
+ * same configuration have the same hash. */
+void runtime_spec_hash(const Berth__V1__ContainerSpec *spec,
+                       char out[BERTH_SHA256_HEX_LEN + 1]);
+
+/*
+ * Normalises an image reference: appends ":latest" when it carries
+ * neither tag nor digest. Caller owns the result; free with free().
+ */
+char *runtime_image_normalise(const char *ref);
+
+/* Fills a Job message from a stored job. The message borrows the job's
+ * strings: free the job after the message is packed. */
+void runtime_job_to_proto(const struct berth_job *job, Berth__V1__Job *out);
+
+/* Wakes the pull runner (a job was queued). */
+void runtime_runner_wake(struct berth_runtime *rt);
+
+/*
+ * RPC handlers, one per method of service Runtime; service.c binds them
+ * with the generated BERTH__V1__RUNTIME__INIT(rt_) macro.
+ */
+void rt_ping(Berth__V1__Runtime_Service *svc, const Berth__V1__Empty *in,
+             Berth__V1__PingReply_Closure done, void *call);
+void rt_info(Berth__V1__Runtime_Service *svc, const Berth__V1__Empty *in,
+             Berth__V1__RuntimeInfo_Closure done, void *call);
+void rt_pull_image(Berth__V1__Runtime_Service *svc,
+                   const Berth__V1__PullImageRequest *in,
+                   Berth__V1__Job_Closure done, void *call);
+void rt_get_job(Berth__V1__Runtime_Service *svc, const Berth__V1__JobRef *in,
+                Berth__V1__Job_Closure done, void *call);
+void rt_create_container(Berth__V1__Runtime_Service *svc,
+                         const Berth__V1__CreateContainerRequest *in,
+                         Berth__V1__CreateContainerReply_Closure done,
+                         void *call);
+void rt_start_container(Berth__V1__Runtime_Service *svc,
+                        const Berth__V1__ContainerRef *in,
+                        Berth__V1__Empty_Closure done, void *call);
+void rt_stop_container(Berth__V1__Runtime_Service *svc,
+                       const Berth__V1__StopContainerRequest *in,
+                       Berth__V1__Empty_Closure done, void *call);
+void rt_restart_container(Berth__V1__Runtime_Service *svc,
+                          const Berth__V1__StopContainerRequest *in,
+                          Berth__V1__Empty_Closure done, void *call);
+void rt_remove_container(Berth__V1__Runtime_Service *svc,
+                         const Berth__V1__RemoveContainerRequest *in,
+                         Berth__V1__Empty_Closure done, void *call);
+void rt_list_containers(Berth__V1__Runtime_Service *svc,
+                        const Berth__V1__ListContainersRequest *in,
+                        Berth__V1__ListContainersReply_Closure done,
+                        void *call);
+void rt_inspect_container(Berth__V1__Runtime_Service *svc,
+                          const Berth__V1__ContainerRef *in,
+                          Berth__V1__ContainerDetail_Closure done, void *call);
+
+/* Records the failure in `err` as `call`'s answer and logs it once, with
+ * the request id. The handler then calls its closure with NULL. */
+void rt_fail(void *call, const struct berth_err *err, const char *method);
+
+/* Starts / stops (and joins) the pull runner thread. */
+int runtime_runner_start(struct berth_runtime *rt, struct berth_err *err);
+void runtime_runner_stop(struct berth_runtime *rt);
+
+#endif

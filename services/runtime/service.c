@@ -1,0 +1,122 @@
+/*
+ * service.c: starts and stops the runtime service: its store, its engine
+ * driver, its pull runner and its RPC server, in that order, and takes
+ * them down in reverse.
+ */
+#include "services/runtime/runtime.h"
+#include "services/runtime/runtime_internal.h"
+
+#include "lib/alloc.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Runtime store schema: the shared jobs table; nothing of its own yet. */
+static const struct berth_migration *runtime_migrations(size_t *n)
+{
+	*n = berth_jobs_migrations_count;
+	return berth_jobs_migrations;
+}
+
+static bool pull_is_resumable(const char *kind)
+{
+	/* Pulling an image again is harmless: the engine skips layers it
+	 * already has. */
+	return strcmp(kind, RUNTIME_JOB_PULL) == 0;
+}
+
+static int ensure_dir(const char *path, struct berth_err *err)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return berth_err_set(err, BERTH_EPRECOND,
+	                     "cannot create data directory %s: %s", path,
+	                     strerror(errno));
+}
+
+int berth_runtime_start(struct berth_runtime **out,
+                        const struct berth_runtime_opts *opts,
+                        struct berth_err *err)
+{
+	static const Berth__V1__Runtime_Service svc_init
+	    = BERTH__V1__RUNTIME__INIT(rt_);
+	struct berth_rpc_server_opts sopts = { 0 };
+	struct berth_runtime *rt;
+	const struct berth_migration *migs;
+	size_t nmigs;
+	char *db_path = NULL;
+	int requeued = 0, failed = 0;
+	int rv;
+
+	rt = berth_calloc(1, sizeof(*rt));
+	rt->svc = svc_init;
+	pthread_mutex_init(&rt->mu, NULL);
+	pthread_cond_init(&rt->wake, NULL);
+	rt->build_dir
+	    = berth_strdup(opts->build_dir != NULL ? opts->build_dir : "");
+	rt->rootless = opts->rootless;
+	snprintf(rt->holder, sizeof(rt->holder), "runtime-%ld", (long)getpid());
+
+	rv = ensure_dir(opts->data_dir, err);
+	if (rv != 0)
+		goto fail;
+	db_path = berth_asprintf("%s/runtime.db", opts->data_dir);
+	migs = runtime_migrations(&nmigs);
+	rv = berth_store_open(&rt->store, db_path, migs, nmigs, err);
+	if (rv != 0)
+		goto fail;
+	rv = berth_jobs_reconcile(rt->store, pull_is_resumable,
+	                          "the runtime service stopped while this job "
+	                          "was running; start it again",
+	                          &requeued, &failed, err);
+	if (rv != 0)
+		goto fail;
+	if (requeued > 0 || failed > 0)
+		berth_log(BERTH_LOG_INFO, "jobs_reconciled",
+		          "service=runtime requeued=%d failed=%d", requeued,
+		          failed);
+	rv = berth_engine_open(&rt->engine, &opts->engine, err);
+	if (rv != 0)
+		goto fail;
+	rv = runtime_runner_start(rt, err);
+	if (rv != 0)
+		goto fail;
+	sopts.workers = opts->workers;
+	sopts.dial = opts->dial;
+	rv = berth_rpc_server_alloc(&rt->server, opts->url, &sopts, err);
+	if (rv != 0)
+		goto fail;
+	rv = berth_rpc_server_add_service(rt->server, &rt->svc.base, err);
+	if (rv != 0)
+		goto fail;
+	rv = berth_rpc_server_start(rt->server, err);
+	if (rv != 0)
+		goto fail;
+	free(db_path);
+	*out = rt;
+	return 0;
+fail:
+	free(db_path);
+	berth_runtime_stop(rt);
+	return rv;
+}
+
+void berth_runtime_stop(struct berth_runtime *rt)
+{
+	if (rt == NULL)
+		return;
+	/* Stop taking requests first, then the runner, then what they use. */
+	berth_rpc_server_free(rt->server);
+	runtime_runner_stop(rt);
+	berth_engine_free(rt->engine);
+	berth_store_close(rt->store);
+	pthread_cond_destroy(&rt->wake);
+	pthread_mutex_destroy(&rt->mu);
+	free(rt->build_dir);
+	free(rt);
+}
