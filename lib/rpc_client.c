@@ -224,9 +224,10 @@ void berth_rpc_client_free(struct berth_rpc_client *cli)
 		return;
 	pthread_mutex_lock(&cli->mu);
 	cli->closing = true;
-	/* Waiting calls are parked on a timer, not on the socket. */
+	/* Async calls waiting for a peer are parked on a timer, not on
+	 * the socket: cancel them all (the rest would end at nng_close). */
 	for (struct rpc_op *op = cli->ops; op != NULL; op = op->next)
-		if (op->state == OP_WAIT_PEER && op->done != NULL)
+		if (op->done != NULL)
 			nng_aio_cancel(op->aio);
 	pthread_cond_broadcast(&cli->cv);
 	pthread_mutex_unlock(&cli->mu);
