@@ -93,6 +93,7 @@ static void test_runtime_killed_mid_job_reconciles(void **state)
 	json_decref(j);
 
 	/* Restarted on the same store: the job is still there and ends. */
+	ts_berth_stop(&rt);
 	assert_int_equal(ts_berth_start_runtime(&rt, rt_data, url), 0);
 	st = "";
 	for (int i = 0; i < 300; i++) {
@@ -119,8 +120,8 @@ static void test_runtime_killed_mid_job_reconciles(void **state)
 	}
 	json_decref(j);
 
-	ts_berth_stop(&gw);
-	ts_berth_stop(&rt);
+	assert_int_equal(ts_berth_stop(&gw), 0);
+	assert_int_equal(ts_berth_stop(&rt), 0);
 	ts_rmtree(dir);
 	free(path);
 	free(id);
@@ -177,7 +178,7 @@ static void test_engine_down_is_503_and_recovers(void **state)
 	}
 	assert_int_equal(code, 200);
 
-	ts_berth_stop(&b);
+	assert_int_equal(ts_berth_stop(&b), 0);
 	run_script(stop, NULL, 0);
 	setenv("BERTH_TEST_DOCKER_SOCKET", shared, 1);
 	free(shared);

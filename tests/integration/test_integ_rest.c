@@ -33,8 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	ts_berth_stop(&berth);
-	return 0;
+	return ts_berth_stop(&berth);
 }
 
 static long req(const char *method, const char *path, const char *body,

@@ -213,32 +213,50 @@ int ts_berth_start_runtime(struct ts_berth *b, const char *data_dir,
 	return -1;
 }
 
-void ts_berth_kill(struct ts_berth *b, int sig)
+int ts_berth_kill(struct ts_berth *b, int sig)
 {
+	int status = 0;
+
 	if (b->pid <= 0)
-		return;
+		return -1;
 	kill(b->pid, sig);
 	for (int i = 0; i < 300; i++) {
-		if (waitpid(b->pid, NULL, WNOHANG) == b->pid) {
+		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
 			b->pid = 0;
-			return;
+			return status;
 		}
 		sleep_ms(100);
 	}
 	kill(b->pid, SIGKILL);
-	waitpid(b->pid, NULL, 0);
+	waitpid(b->pid, &status, 0);
 	b->pid = 0;
+	return status;
 }
 
-void ts_berth_stop(struct ts_berth *b)
+int ts_berth_stop(struct ts_berth *b)
 {
-	ts_berth_kill(b, SIGTERM);
+	int rv = 0;
+
+	if (b->pid > 0) {
+		int status = ts_berth_kill(b, SIGTERM);
+
+		/* A clean stop exits 0; a sanitizer report or a crash does
+		 * not, and the log says why. */
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr,
+			        "berth did not stop cleanly (status %d)\n",
+			        status);
+			print_log(b);
+			rv = -1;
+		}
+	}
 	if (b->own_data)
 		ts_rmtree(b->data_dir);
 	free(b->data_dir);
 	free(b->log_path);
 	free(b->token);
 	memset(b, 0, sizeof(*b));
+	return rv;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)

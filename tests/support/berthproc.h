@@ -39,12 +39,15 @@ int ts_berth_start(struct ts_berth *b, const char *data_dir, int port,
 int ts_berth_start_runtime(struct ts_berth *b, const char *data_dir,
                            const char *url);
 
-/* Sends `sig` to the process and reaps it. */
-void ts_berth_kill(struct ts_berth *b, int sig);
+/* Sends `sig` to the process and reaps it; returns the wait status
+ * (-1 when it was not running). */
+int ts_berth_kill(struct ts_berth *b, int sig);
 
 /* SIGTERM, reap, remove its data directory when the helper made it,
- * free strings. Accepts a never-started struct. */
-void ts_berth_stop(struct ts_berth *b);
+ * free strings. Returns 0 when the process exited with status 0 (or was
+ * not running), else -1 after printing its log: a leak or crash report
+ * from a sanitizer build fails the test. Accepts a never-started struct. */
+int ts_berth_stop(struct ts_berth *b);
 
 /* A free TCP port on 127.0.0.1. */
 int ts_free_port(void);
