@@ -164,97 +164,99 @@ out:
 	free(id);
 }
 
-/* Reads and checks the container reference of a request. */
-static int check_ref(const char *ref, struct berth_err *err)
+/* The state changes that take a container reference and answer Empty. */
+enum control_op {
+	CONTROL_START,
+	CONTROL_STOP,
+	CONTROL_RESTART,
+	CONTROL_REMOVE
+};
+
+struct control_args {
+	const char *id;
+	int timeout_s; /* stop, restart */
+	bool force;    /* remove */
+	bool volumes;  /* remove */
+};
+
+static int control_run(struct berth_runtime *rt, enum control_op op,
+                       const struct control_args *a, struct berth_err *err)
 {
-	return berth_validate_container_ref("id", ref, err);
+	int rv = berth_validate_container_ref("id", a->id, err);
+
+	if (rv != 0)
+		return rv;
+	switch (op) {
+	case CONTROL_START:
+		return berth_engine_container_start(rt->engine, a->id, err);
+	case CONTROL_STOP:
+		return berth_engine_container_stop(rt->engine, a->id,
+		                                   a->timeout_s, err);
+	case CONTROL_RESTART:
+		return berth_engine_container_restart(rt->engine, a->id,
+		                                      a->timeout_s, err);
+	case CONTROL_REMOVE:
+		return berth_engine_container_remove(rt->engine, a->id,
+		                                     a->force, a->volumes, err);
+	}
+	return berth_err_set(err, BERTH_EINTERNAL, "unknown control op");
+}
+
+/* Runs one state change and answers the call. */
+static void control(Berth__V1__Runtime_Service *svc, enum control_op op,
+                    const struct control_args *a, const char *method,
+                    Berth__V1__Empty_Closure done, void *call)
+{
+	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
+	struct berth_err err;
+
+	berth_err_clear(&err);
+	if (control_run(runtime_of(svc), op, a, &err) != 0) {
+		rt_fail(call, &err, method);
+		done(NULL, call);
+		return;
+	}
+	done(&out, call);
 }
 
 void rt_start_container(Berth__V1__Runtime_Service *svc,
                         const Berth__V1__ContainerRef *in,
                         Berth__V1__Empty_Closure done, void *call)
 {
-	struct berth_runtime *rt = runtime_of(svc);
-	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
-	struct berth_err err;
-	int rv;
+	struct control_args a = { .id = in->id };
 
-	berth_err_clear(&err);
-	rv = check_ref(in->id, &err);
-	if (rv == 0)
-		rv = berth_engine_container_start(rt->engine, in->id, &err);
-	if (rv != 0) {
-		rt_fail(call, &err, "StartContainer");
-		done(NULL, call);
-	} else {
-		done(&out, call);
-	}
+	control(svc, CONTROL_START, &a, "StartContainer", done, call);
 }
 
 void rt_stop_container(Berth__V1__Runtime_Service *svc,
                        const Berth__V1__StopContainerRequest *in,
                        Berth__V1__Empty_Closure done, void *call)
 {
-	struct berth_runtime *rt = runtime_of(svc);
-	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
-	struct berth_err err;
-	int rv;
+	struct control_args a
+	    = { .id = in->id, .timeout_s = in->timeout_seconds };
 
-	berth_err_clear(&err);
-	rv = check_ref(in->id, &err);
-	if (rv == 0)
-		rv = berth_engine_container_stop(rt->engine, in->id,
-		                                 in->timeout_seconds, &err);
-	if (rv != 0) {
-		rt_fail(call, &err, "StopContainer");
-		done(NULL, call);
-	} else {
-		done(&out, call);
-	}
+	control(svc, CONTROL_STOP, &a, "StopContainer", done, call);
 }
 
 void rt_restart_container(Berth__V1__Runtime_Service *svc,
                           const Berth__V1__StopContainerRequest *in,
                           Berth__V1__Empty_Closure done, void *call)
 {
-	struct berth_runtime *rt = runtime_of(svc);
-	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
-	struct berth_err err;
-	int rv;
+	struct control_args a
+	    = { .id = in->id, .timeout_s = in->timeout_seconds };
 
-	berth_err_clear(&err);
-	rv = check_ref(in->id, &err);
-	if (rv == 0)
-		rv = berth_engine_container_restart(rt->engine, in->id,
-		                                    in->timeout_seconds, &err);
-	if (rv != 0) {
-		rt_fail(call, &err, "RestartContainer");
-		done(NULL, call);
-	} else {
-		done(&out, call);
-	}
+	control(svc, CONTROL_RESTART, &a, "RestartContainer", done, call);
 }
 
 void rt_remove_container(Berth__V1__Runtime_Service *svc,
                          const Berth__V1__RemoveContainerRequest *in,
                          Berth__V1__Empty_Closure done, void *call)
 {
-	struct berth_runtime *rt = runtime_of(svc);
-	Berth__V1__Empty out = BERTH__V1__EMPTY__INIT;
-	struct berth_err err;
-	int rv;
+	struct control_args a = { .id = in->id,
+		                  .force = in->force,
+		                  .volumes = in->remove_volumes };
 
-	berth_err_clear(&err);
-	rv = check_ref(in->id, &err);
-	if (rv == 0)
-		rv = berth_engine_container_remove(
-		    rt->engine, in->id, in->force, in->remove_volumes, &err);
-	if (rv != 0) {
-		rt_fail(call, &err, "RemoveContainer");
-		done(NULL, call);
-	} else {
-		done(&out, call);
-	}
+	control(svc, CONTROL_REMOVE, &a, "RemoveContainer", done, call);
 }
 
 void rt_list_containers(Berth__V1__Runtime_Service *svc,
@@ -298,7 +300,7 @@ void rt_inspect_container(Berth__V1__Runtime_Service *svc,
 	int rv;
 
 	berth_err_clear(&err);
-	rv = check_ref(in->id, &err);
+	rv = berth_validate_container_ref("id", in->id, &err);
 	if (rv == 0)
 		rv = berth_engine_container_inspect(rt->engine, in->id, &out,
 		                                    &err);
