@@ -91,6 +91,8 @@ static const struct {
 	{ "BERTH_RUNTIME", "docker.runtime" },
 	{ "BERTH_DOCKER_SOCKET", "docker.socket_path" },
 	{ "BERTH_RUNTIME_URL", "services.runtime" },
+	/* Seed 002's per-run override of the shell, comma-separated. */
+	{ "BERTH_SHELL", "docker.shell" },
 };
 
 /* One value on its way into the config, whatever its source. */

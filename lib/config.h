@@ -23,7 +23,8 @@
  * Unknown tables or keys and wrong types are errors naming the line:
  * a typo must not silently fall back to a default. Environment
  * variables override the file (BERTH_DATA, BERTH_HTTP, BERTH_RUNTIME,
- * BERTH_DOCKER_SOCKET, BERTH_RUNTIME_URL); the CLI's flags override both
+ * BERTH_DOCKER_SOCKET, BERTH_RUNTIME_URL, BERTH_SHELL -- lists are
+ * comma-separated, e.g. BERTH_SHELL=/bin/bash,-l,-c); the CLI's flags override both
  * through berth_config_set().
  */
 #ifndef BERTH_LIB_CONFIG_H

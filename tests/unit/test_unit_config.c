@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 static const char *const env_vars[]
-    = { "BERTH_DATA", "BERTH_HTTP", "BERTH_RUNTIME", "BERTH_DOCKER_SOCKET",
-	"BERTH_RUNTIME_URL" };
+    = { "BERTH_DATA",          "BERTH_HTTP",        "BERTH_RUNTIME",
+	"BERTH_DOCKER_SOCKET", "BERTH_RUNTIME_URL", "BERTH_SHELL" };
 
 struct fixture {
 	char *dir;
@@ -344,7 +344,11 @@ static void test_env_overrides_file(void **state)
 	setenv("BERTH_RUNTIME", "podman", 1);
 	setenv("BERTH_DOCKER_SOCKET", "/run/podman/podman.sock", 1);
 	setenv("BERTH_RUNTIME_URL", "tcp://127.0.0.1:7001,ipc:///tmp/r.ipc", 1);
+	setenv("BERTH_SHELL", "/bin/bash,-l,-c", 1);
 	assert_ok(berth_config_load(&cfg, f->path, &err), &err);
+	assert_int_equal(cfg->nshell, 3);
+	assert_string_equal(cfg->shell[0], "/bin/bash");
+	assert_string_equal(cfg->shell[2], "-c");
 	assert_string_equal(cfg->data_dir, "/env/data");
 	assert_string_equal(cfg->http_listen, "0.0.0.0:2222");
 	assert_string_equal(cfg->runtime, "podman");
