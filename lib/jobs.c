@@ -648,6 +648,7 @@ out:
 struct running_job {
 	char id[BERTH_JOB_ID_LEN + 1];
 	char *kind;
+	char *holder;
 };
 
 /* The jobs left running, read completely before any is changed (an
@@ -663,7 +664,8 @@ static int list_running(struct berth_store *st, struct running_job **out,
 	int rv;
 
 	rv = prepare(st, &stmt,
-	             "SELECT id, kind FROM jobs WHERE state = 'running' "
+	             "SELECT id, kind, lease_holder FROM jobs "
+	             "WHERE state = 'running' "
 	             "ORDER BY created_ms, rowid",
 	             "listing running jobs", err);
 	if (rv != 0)
@@ -682,14 +684,17 @@ static int list_running(struct berth_store *st, struct running_job **out,
 		}
 		memcpy(v[n].id, id, BERTH_JOB_ID_LEN + 1);
 		v[n].kind = col_str(stmt, 1);
+		v[n].holder = col_str(stmt, 2);
 		n++;
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = berth_store_error(st, rc, "listing running jobs", err);
 	sqlite3_finalize(stmt);
 	if (rv != 0) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			free(v[i].kind);
+			free(v[i].holder);
+		}
 		free(v);
 		return rv;
 	}
@@ -702,6 +707,15 @@ int berth_jobs_reconcile(struct berth_store *st,
                          bool (*resumable)(const char *kind),
                          const char *reason, int *requeued, int *failed,
                          struct berth_err *err)
+{
+	return berth_jobs_reconcile_orphans(st, NULL, NULL, resumable, reason,
+	                                    requeued, failed, err);
+}
+
+int berth_jobs_reconcile_orphans(
+    struct berth_store *st, bool (*holder_gone)(const char *holder, void *arg),
+    void *arg, bool (*resumable)(const char *kind), const char *reason,
+    int *requeued, int *failed, struct berth_err *err)
 {
 	struct running_job *jobs = NULL;
 	size_t n = 0;
@@ -720,6 +734,9 @@ int berth_jobs_reconcile(struct berth_store *st,
 		bool again = resumable != NULL && resumable(jobs[i].kind);
 		sqlite3_stmt *stmt = NULL;
 
+		/* A live holder keeps its job; its lease guards it. */
+		if (holder_gone != NULL && !holder_gone(jobs[i].holder, arg))
+			continue;
 		/* A requeued job loses its lease so the next claim takes it
 		 * at once; a failed one keeps the holder for the record. */
 		rv = prepare(st, &stmt,
@@ -749,8 +766,10 @@ int berth_jobs_reconcile(struct berth_store *st,
 	rv = tx_end(st, rv, err);
 out:
 	berth_store_unlock(st);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(jobs[i].kind);
+		free(jobs[i].holder);
+	}
 	free(jobs);
 	if (rv != 0)
 		return rv;

@@ -121,6 +121,19 @@ int berth_jobs_reconcile(struct berth_store *st,
                          struct berth_err *err);
 
 /*
+ * As berth_jobs_reconcile(), for a store that several live processes may
+ * share: only running jobs for which `holder_gone(lease_holder, arg)`
+ * returns true are requeued or failed; the others belong to a live
+ * process (their lease protects them, and claim takes them over if it
+ * expires). `holder_gone` NULL treats every holder as gone. Both
+ * callbacks run under the store lock and must not use the store.
+ */
+int berth_jobs_reconcile_orphans(
+    struct berth_store *st, bool (*holder_gone)(const char *holder, void *arg),
+    void *arg, bool (*resumable)(const char *kind), const char *reason,
+    int *requeued, int *failed, struct berth_err *err);
+
+/*
  * Fills `out` (BERTH_JOB_ID_LEN + 1 bytes) with a new random UUID v4.
  * Errors: BERTH_EINTERNAL when the kernel gives no randomness.
  */

@@ -25,7 +25,7 @@ struct berth_runtime {
 	struct berth_rpc_server *server;
 	char *build_dir;
 	bool rootless;
-	char holder[64]; /* lease holder name of this process's runner */
+	char holder[96]; /* "runtime@<host>/<pid>": who holds our leases */
 
 	pthread_t runner;
 	bool runner_started;

@@ -10,6 +10,7 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,29 @@ static bool pull_is_resumable(const char *kind)
 	/* Pulling an image again is harmless: the engine skips layers it
 	 * already has. */
 	return strcmp(kind, RUNTIME_JOB_PULL) == 0;
+}
+
+/*
+ * Lease holders are "runtime@<host>/<pid>". A holder on this host whose
+ * process is gone left its jobs behind; a live one (another runtime
+ * sharing this store) keeps them. Holders on other hosts are left to
+ * their lease: claim takes a job over once its lease expires.
+ */
+static bool holder_gone(const char *holder, void *arg)
+{
+	const char *host = arg;
+	size_t hlen = strlen(host);
+	const char *at = strchr(holder, '@');
+	char *end = NULL;
+	long pid;
+
+	if (at == NULL || strncmp(at + 1, host, hlen) != 0
+	    || at[1 + hlen] != '/')
+		return at == NULL; /* not ours to judge, unless malformed */
+	pid = strtol(at + 2 + hlen, &end, 10);
+	if (pid <= 0 || *end != '\0')
+		return true;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 static int ensure_dir(const char *path, struct berth_err *err)
@@ -51,6 +75,7 @@ int berth_runtime_start(struct berth_runtime **out,
 	size_t nmigs;
 	char *db_path = NULL;
 	int requeued = 0, failed = 0;
+	char host[64];
 	int rv;
 
 	rt = berth_calloc(1, sizeof(*rt));
@@ -60,7 +85,11 @@ int berth_runtime_start(struct berth_runtime **out,
 	rt->build_dir
 	    = berth_strdup(opts->build_dir != NULL ? opts->build_dir : "");
 	rt->rootless = opts->rootless;
-	snprintf(rt->holder, sizeof(rt->holder), "runtime-%ld", (long)getpid());
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(rt->holder, sizeof(rt->holder), "runtime@%s/%ld", host,
+	         (long)getpid());
 
 	rv = ensure_dir(opts->data_dir, err);
 	if (rv != 0)
@@ -70,10 +99,11 @@ int berth_runtime_start(struct berth_runtime **out,
 	rv = berth_store_open(&rt->store, db_path, migs, nmigs, err);
 	if (rv != 0)
 		goto fail;
-	rv = berth_jobs_reconcile(rt->store, pull_is_resumable,
-	                          "the runtime service stopped while this job "
-	                          "was running; start it again",
-	                          &requeued, &failed, err);
+	rv = berth_jobs_reconcile_orphans(
+	    rt->store, holder_gone, host, pull_is_resumable,
+	    "the runtime service stopped while this job "
+	    "was running; start it again",
+	    &requeued, &failed, err);
 	if (rv != 0)
 		goto fail;
 	if (requeued > 0 || failed > 0)

@@ -609,6 +609,47 @@ static void test_reconcile_without_predicate(void **state)
 	berth_job_free(job);
 }
 
+static bool only_dead_holder(const char *holder, void *arg)
+{
+	return strcmp(holder, (const char *)arg) == 0;
+}
+
+static void test_reconcile_leaves_live_holders_alone(void **state)
+{
+	struct fixture *f = *state;
+	struct berth_job *dead, *live, *got = NULL;
+	struct berth_err err;
+	int requeued = -1, failed = -1;
+
+	dead = create(f->st, "pull", NULL, "dead");
+	live = create(f->st, "pull", NULL, "live");
+	assert_ok(berth_jobs_claim(f->st, &got, NULL, "gone", 60000, &err),
+	          &err);
+	assert_string_equal(got->id, dead->id);
+	berth_job_free(got);
+	assert_ok(berth_jobs_claim(f->st, &got, NULL, "alive", 60000, &err),
+	          &err);
+	assert_string_equal(got->id, live->id);
+	berth_job_free(got);
+	got = NULL;
+
+	assert_ok(berth_jobs_reconcile_orphans(f->st, only_dead_holder,
+	                                       (void *)"gone", pull_resumes,
+	                                       "r", &requeued, &failed, &err),
+	          &err);
+	assert_int_equal(requeued, 1);
+	assert_int_equal(failed, 0);
+	assert_ok(berth_jobs_get(f->st, &got, dead->id, &err), &err);
+	assert_int_equal(got->state, BERTH_JOB_QUEUED);
+	berth_job_free(got);
+	assert_ok(berth_jobs_get(f->st, &got, live->id, &err), &err);
+	assert_int_equal(got->state, BERTH_JOB_RUNNING);
+	assert_string_equal(got->lease_holder, "alive");
+	berth_job_free(got);
+	berth_job_free(dead);
+	berth_job_free(live);
+}
+
 static void test_uuid_unique(void **state)
 {
 	char a[BERTH_JOB_ID_LEN + 1], b[BERTH_JOB_ID_LEN + 1];
@@ -642,6 +683,8 @@ int main(void)
 		cmocka_unit_test(test_reconcile_after_kill),
 		cmocka_unit_test_setup_teardown(
 		    test_reconcile_without_predicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reconcile_leaves_live_holders_alone, setup, teardown),
 		cmocka_unit_test(test_uuid_unique),
 	};
 
