@@ -15,23 +15,16 @@
 #include "lib/buf.h"
 #include "lib/engine.h"
 #include "lib/engine_http.h"
+#include "tests/support/registry.h"
 #include "tests/support/testsupport.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define MAX_TRACKED 64
 
@@ -177,132 +170,9 @@ static const char *kv_get(Berth__V1__KeyValue **kv, size_t n, const char *k)
 	return NULL;
 }
 
-/* --- a private registry (docker-registry on loopback) ----------------- */
+/* --- a private registry (tests/support/registry.h) ----------------- */
 
-#define REGISTRY_BIN "/usr/bin/docker-registry"
-
-static pid_t reg_pid = -1;
-static char *reg_dir;
-static char *reg_refs[4]; /* image references to untag at the end */
-static size_t nreg_refs;
-
-static void reg_track(const char *ref)
-{
-	if (nreg_refs < sizeof(reg_refs) / sizeof(reg_refs[0]))
-		reg_refs[nreg_refs++] = berth_strdup(ref);
-}
-
-/* Untags what the registry test made, stops the registry (by PID). */
-static void registry_stop(void)
-{
-	while (nreg_refs > 0) {
-		char *ref = reg_refs[--nreg_refs];
-		char *esc = berth_http_escape(ref);
-		char *path = berth_asprintf("/v1.41/images/%s", esc);
-
-		/* No force: the shared test image keeps its own tag. */
-		(void)raw_req("DELETE", path, NULL, NULL);
-		free(path);
-		free(esc);
-		free(ref);
-	}
-	if (reg_pid > 0) {
-		int status;
-
-		kill(reg_pid, SIGTERM);
-		for (int i = 0; i < 100; i++) {
-			if (waitpid(reg_pid, &status, WNOHANG) == reg_pid) {
-				reg_pid = -1;
-				break;
-			}
-			usleep(50 * 1000);
-		}
-		if (reg_pid > 0) {
-			kill(reg_pid, SIGKILL);
-			waitpid(reg_pid, &status, 0);
-			reg_pid = -1;
-		}
-	}
-	ts_rmtree(reg_dir);
-	free(reg_dir);
-	reg_dir = NULL;
-}
-
-/* A free loopback port (the tiny race with other programs is accepted). */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { 0 };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int port;
-
-	assert_true(fd >= 0);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-/* Starts docker-registry on 127.0.0.1:`port`; waits until /v2/ answers. */
-static void registry_start(int port)
-{
-	char *cfg, *log, *base;
-	char *argv[] = { "docker-registry", "serve", NULL, NULL };
-	posix_spawn_file_actions_t fa;
-	struct berth_http_target t = { 0 };
-	struct berth_http_req req = { 0 };
-	struct berth_err err;
-	FILE *f;
-	bool up = false;
-
-	reg_dir = ts_tmpdir("engine-reg");
-	cfg = berth_asprintf("%s/config.yml", reg_dir);
-	log = berth_asprintf("%s/registry.log", reg_dir);
-	f = fopen(cfg, "we");
-	assert_non_null(f);
-	fprintf(f,
-	        "version: 0.1\n"
-	        "log:\n  level: warn\n"
-	        "storage:\n  filesystem:\n    rootdirectory: %s/data\n"
-	        "  delete:\n    enabled: true\n"
-	        "http:\n  addr: 127.0.0.1:%d\n",
-	        reg_dir, port);
-	assert_int_equal(fclose(f), 0);
-	argv[2] = cfg;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log,
-	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	assert_int_equal(
-	    posix_spawn(&reg_pid, REGISTRY_BIN, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-
-	base = berth_asprintf("http://127.0.0.1:%d", port);
-	t.base_url = base;
-	t.display = "registry";
-	t.timeout_ms = 2000;
-	req.method = "GET";
-	req.path = "/v2/";
-	for (int i = 0; i < 100 && !up; i++) {
-		struct berth_buf b;
-		long status = 0;
-
-		berth_buf_init(&b, 65536);
-		up = berth_http_do(&t, &req, &status, &b, &err) == 0
-		    && status == 200;
-		berth_buf_fini(&b);
-		if (!up)
-			usleep(100 * 1000);
-	}
-	free(base);
-	free(log);
-	free(cfg);
-	if (!up)
-		fail_msg("docker-registry did not answer on port %d", port);
-}
+static struct ts_registry reg;
 
 /* --- setup / teardown ------------------------------------------------ */
 
@@ -345,7 +215,7 @@ static int group_teardown(void **state)
 	path = berth_asprintf("/v1.41/volumes/%s", volume);
 	(void)raw_req("DELETE", path, NULL, NULL);
 	free(path);
-	registry_stop();
+	ts_registry_stop(&reg);
 	berth_engine_free(eng);
 	eng = NULL;
 	return 0;
@@ -865,42 +735,33 @@ static void test_pull_from_local_registry(void **state)
 {
 	struct progress_log pl = { 0 };
 	struct berth_err err;
-	char *repo, *ref, *missing, *esc_img, *esc_repo, *path, *body = NULL;
+	char *repo, *name, *ref = NULL, *missing, *esc_img, *path, *want_ref;
 	char *image_id = NULL, *by_digest = NULL;
 	const char *want_id, *digest;
 	json_t *img = NULL, *pulled = NULL, *rd;
 	bool exists = false;
-	int port;
 
 	(void)state;
-	if (access(REGISTRY_BIN, X_OK) != 0)
+	if (!ts_registry_available())
 		skip(); /* apt-get install docker-registry */
-	port = free_port();
-	registry_start(port);
+	assert_int_equal(ts_registry_start(&reg), 0);
 
 	/* Put the test image into the registry under a fresh name. */
-	repo = berth_asprintf("127.0.0.1:%d/berth-itest/bb-%s", port, uniq);
-	ref = berth_asprintf("%s:1", repo);
+	repo = berth_asprintf("%s/berth-itest/bb-%s", reg.host, uniq);
+	name = berth_asprintf("berth-itest/bb-%s", uniq);
 	missing = berth_asprintf("%s:no-such-tag", repo);
 	esc_img = berth_http_escape(ts_test_image());
-	esc_repo = berth_http_escape(repo);
 	path = berth_asprintf("/v1.41/images/%s/json", esc_img);
 	assert_int_equal(raw("GET", path, &img), 200);
 	want_id = json_string_value(json_object_get(img, "Id"));
 	assert_non_null(want_id);
 	free(path);
-	path = berth_asprintf("/v1.41/images/%s/tag?repo=%s&tag=1", esc_img,
-	                      esc_repo);
-	assert_int_equal(raw_req("POST", path, NULL, NULL), 201);
-	reg_track(ref);
-	free(path);
-	path = berth_asprintf("/v1.41/images/%s/push?tag=1", esc_repo);
-	/* base64("{}"): no credentials for a loopback registry. */
-	assert_int_equal(raw_req("POST", path, "X-Registry-Auth: e30=", &body),
-	                 200);
-	assert_null(strstr(body, "\"error\""));
-	free(body);
-	free(path);
+	/* Tag and push; the tag is removed again at teardown. */
+	assert_int_equal(
+	    ts_registry_push(&reg, ts_test_image(), name, "1", &ref), 0);
+	want_ref = berth_asprintf("%s:1", repo);
+	assert_string_equal(ref, want_ref);
+	free(want_ref);
 	/* Untag so the pull has to bring the reference back. */
 	path = berth_asprintf("/v1.41/images/%s", ref);
 	assert_int_equal(raw_req("DELETE", path, NULL, NULL), 200);
@@ -929,7 +790,7 @@ static void test_pull_from_local_registry(void **state)
 	digest = strchr(json_string_value(json_array_get(rd, 0)), '@');
 	assert_non_null(digest);
 	by_digest = berth_asprintf("%s%s", repo, digest);
-	reg_track(by_digest);
+	ts_registry_track(&reg, by_digest);
 	assert_ok(berth_engine_image_pull(eng, by_digest, NULL, NULL, &image_id,
 	                                  &err),
 	          &err);
@@ -956,12 +817,12 @@ static void test_pull_from_local_registry(void **state)
 	json_decref(pulled);
 	json_decref(img);
 	free(by_digest);
-	free(esc_repo);
 	free(esc_img);
 	free(missing);
 	free(ref);
+	free(name);
 	free(repo);
-	registry_stop();
+	ts_registry_stop(&reg);
 }
 
 static void test_dead_socket_is_unavailable(void **state)
