@@ -125,7 +125,12 @@ int berth_rpc_client_alloc(struct berth_rpc_client **out,
                            const struct berth_rpc_client_opts *opts,
                            struct berth_err *err);
 
-/* Closes the socket; calls under way finish with BERTH_ECANCELLED. Accepts NULL. */
+/*
+ * Closes the socket; calls under way finish with BERTH_ECANCELLED.
+ * Returns only after every pending `done` callback has returned, so
+ * their `arg`s may be freed afterwards. Never call it from inside a
+ * `done` callback (it would wait for itself). Accepts NULL.
+ */
 void berth_rpc_client_free(struct berth_rpc_client *cli);
 
 /* Number of servers currently connected. */
@@ -143,6 +148,13 @@ struct berth_rpc_opts {
 /*
  * Calls `method` (its name in the .proto, e.g. "CreateContainer") of
  * `svc` with `input`, blocking until the reply or the deadline.
+ * With no server connected, a call waits at most 500 ms (or its
+ * timeout, if shorter) for a first one, then fails BERTH_EUNAVAIL.
+ * Idempotent calls (opts->idempotent or a request id) are sent again
+ * at once when the server they went to goes away; never because a
+ * server is slow. Others then fail BERTH_EUNAVAIL (retryable).
+ * At most 1024 calls (RPC_MAX_INFLIGHT) are under way per client;
+ * past that a call fails at once with BERTH_ELIMIT, retryable.
  * On success `*output` is the unpacked reply message: caller owns it;
  * free with protobuf_c_message_free_unpacked(*output, NULL).
  * Errors: the server's status as a negative code with its message and
@@ -166,9 +178,12 @@ typedef void (*berth_rpc_done_fn)(void *arg, int rv, ProtobufCMessage *output,
 
 /*
  * Starts a call and returns at once; `done` runs exactly once, later,
- * on success or failure (never from inside this function). Returns
- * non-zero only when the call could not be started (bad method name):
- * then `done` is not called.
+ * on success or failure (never from inside this function). `input` is
+ * packed before this returns: the caller may free it at once. `opts`
+ * is read only during the call to this function. Returns non-zero only
+ * when the call could not be started (bad method name, input too
+ * large, too many calls under way, the client closing): then `done`
+ * is not called.
  */
 int berth_rpc_call_async(struct berth_rpc_client *cli,
                          const ProtobufCServiceDescriptor *svc,

@@ -32,11 +32,12 @@
 
 #define DEFAULT_TIMEOUT_MS 30000
 /* How long a call waits for a first server before failing fast. */
-#define PEER_WAIT_MS  500
-#define PEER_POLL_MS  5
-#define RESEND_MS     1000
-#define URLS_TEXT_MAX 160
-#define MAX_URLS      64
+#define PEER_WAIT_MS 500
+#define PEER_POLL_MS 5
+/* Past the deadline, so a resend never fires while the call is live. */
+#define RESEND_SLACK_MS 1000
+#define URLS_TEXT_MAX   160
+#define MAX_URLS        64
 
 enum op_state {
 	OP_WAIT_PEER,
@@ -419,6 +420,14 @@ static int op_open(struct rpc_op *op, const struct berth_rpc_opts *opts,
 		                   "the rpc client is closing");
 		goto out;
 	}
+	if (cli->inflight >= RPC_MAX_INFLIGHT) {
+		rv = berth_err_set_retryable(
+		    err, BERTH_ELIMIT,
+		    "%s.%s: %d calls are already under "
+		    "way; try again shortly",
+		    op->svc->name, op->method->name, RPC_MAX_INFLIGHT);
+		goto out;
+	}
 	rv = nng_ctx_open(&op->ctx, cli->sock);
 	if (rv != 0) {
 		rv = berth_err_set(err, BERTH_ECANCELLED,
@@ -427,9 +436,18 @@ static int op_open(struct rpc_op *op, const struct berth_rpc_opts *opts,
 		goto out;
 	}
 	op->ctx_open = true;
-	/* Resending is safe only when the server can tell a repeat. */
+	/*
+	 * Resending is safe only when the server can tell a repeat. Even
+	 * then it is for a server that went away (nng resends at once when
+	 * the pipe closes, if the resend time is finite), never for one
+	 * that is busy: a timer shorter than the call ran a slow handler
+	 * again every period, each copy holding a server worker. So the
+	 * timer is set past the deadline; without it, a lost pipe fails the
+	 * call (retryable) instead of sending it again.
+	 */
 	nng_ctx_set_ms(op->ctx, NNG_OPT_REQ_RESENDTIME,
-	               idem ? RESEND_MS : NNG_DURATION_INFINITE);
+	               idem ? op->timeout_ms + RESEND_SLACK_MS
+	                    : NNG_DURATION_INFINITE);
 	op->next = cli->ops;
 	if (cli->ops != NULL)
 		cli->ops->prev = op;

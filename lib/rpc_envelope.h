@@ -15,6 +15,13 @@
 #include <stdint.h>
 
 /*
+ * Most calls one client keeps under way at once (each holds an nng
+ * context and aio); past it berth_rpc_call(_async) fails at once with
+ * BERTH_ELIMIT, retryable. The gateway's connection limit stays below.
+ */
+#define RPC_MAX_INFLIGHT 1024
+
+/*
  * Packs `m` into a new nng message. Fails with BERTH_ELIMIT (nothing
  * allocated) when the packed size exceeds `max`. Caller owns `*out`;
  * free with nng_msg_free() (or hand it to a send that takes it).

@@ -12,6 +12,7 @@
 
 #include "lib/alloc.h"
 #include "lib/rpc.h"
+#include "lib/rpc_envelope.h"
 #include "tests/support/testsupport.h"
 
 #include "berth/v1/rpc.pb-c.h"
@@ -876,6 +877,97 @@ static void test_async_exactly_once_and_not_inline(void **state)
 	rec_fini(&rec);
 }
 
+/*
+ * A slow idempotent call on a live connection runs its handler once:
+ * resending is for a server that went away, not for one that is busy
+ * (with a 1 s resend timer, a 2.5 s handler ran three times and took
+ * three workers).
+ */
+static void test_slow_idempotent_call_runs_once(void **state)
+{
+	const char *url = "inproc://berth-rpc-test-slow-once";
+	struct echo_srv *es = srv_start(url);
+	struct berth_rpc_client *cli = cli_new(url, NULL);
+	Berth__V1__TestSleepRequest in = BERTH__V1__TEST_SLEEP_REQUEST__INIT;
+	struct berth_rpc_opts o = { 0 };
+	ProtobufCMessage *m = NULL;
+	struct berth_err err;
+
+	(void)state;
+	assert_true(wait_peers(cli, 1, 2000));
+	in.ms = 2500;
+	o.timeout_ms = 8000;
+	o.idempotent = true;
+	o.request_id = "slow-1";
+	assert_ok(berth_rpc_call(cli, &berth__v1__test_echo__descriptor,
+	                         "Sleep", &in.base, &m, &o, &err),
+	          &err);
+	protobuf_c_message_free_unpacked(m, NULL);
+	/* Give a late resend time to land before counting. */
+	usleep(300000);
+	assert_int_equal(atomic_load(&es->calls), 1);
+	berth_rpc_client_free(cli);
+	srv_free(es);
+}
+
+/* Counts completions of the cap test's calls. */
+struct cap_rec {
+	atomic_int done;
+	atomic_int cancelled;
+};
+
+static void cap_done(void *arg, int rv, ProtobufCMessage *output,
+                     const struct berth_err *err)
+{
+	struct cap_rec *cr = arg;
+
+	(void)err;
+	if (rv == BERTH_ECANCELLED)
+		atomic_fetch_add(&cr->cancelled, 1);
+	atomic_fetch_add(&cr->done, 1);
+	if (output != NULL)
+		protobuf_c_message_free_unpacked(output, NULL);
+}
+
+/*
+ * Calls under way are capped: past the cap a call fails at once with
+ * RESOURCE_EXHAUSTED (retryable) instead of growing without bound.
+ */
+static void test_inflight_cap(void **state)
+{
+	const char *url = "inproc://berth-rpc-test-cap";
+	struct berth_rpc_server_opts so = { .workers = 1 };
+	struct echo_srv *es = srv_start_opts(url, &so, 1);
+	struct berth_rpc_client *cli = cli_new(url, NULL);
+	Berth__V1__TestSleepRequest in = BERTH__V1__TEST_SLEEP_REQUEST__INIT;
+	struct berth_rpc_opts o = { 0 };
+	struct cap_rec cr;
+	struct berth_err err;
+	int n = RPC_MAX_INFLIGHT, rv;
+
+	(void)state;
+	atomic_init(&cr.done, 0);
+	atomic_init(&cr.cancelled, 0);
+	assert_true(wait_peers(cli, 1, 2000));
+	in.ms = 200;
+	o.timeout_ms = 20000;
+	for (int i = 0; i < n; i++)
+		assert_ok(berth_rpc_call_async(
+		              cli, &berth__v1__test_echo__descriptor, "Sleep",
+		              &in.base, &o, cap_done, &cr, &err),
+		          &err);
+	berth_err_clear(&err);
+	rv = berth_rpc_call_async(cli, &berth__v1__test_echo__descriptor,
+	                          "Sleep", &in.base, &o, cap_done, &cr, &err);
+	assert_int_equal(rv, BERTH_ELIMIT);
+	assert_true(err.retryable);
+	/* Freeing cancels the rest; each ends exactly once. */
+	berth_rpc_client_free(cli);
+	assert_int_equal(atomic_load(&cr.done), n);
+	assert_true(atomic_load(&cr.cancelled) >= n - 2);
+	srv_free(es);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +987,8 @@ int main(void)
 		cmocka_unit_test(test_server_close_with_call_in_flight),
 		cmocka_unit_test(test_client_free_cancels_calls),
 		cmocka_unit_test(test_async_exactly_once_and_not_inline),
+		cmocka_unit_test(test_slow_idempotent_call_runs_once),
+		cmocka_unit_test(test_inflight_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
