@@ -2,9 +2,11 @@
  * test_integ_faults.c: berth under faults, through REST, with the
  * gateway and the runtime as separate processes over ipc://.
  *
- * - the runtime killed with SIGKILL right after it accepted a job: after
- *   a restart the job ends (succeeded, or failed with a reason), never
- *   stuck and never lost;
+ * - the runtime killed with SIGKILL in the middle of a real pull (a
+ *   160 MiB random-data image from a private docker-registry on
+ *   loopback): the gateway answers 503 retryable while it is down, and
+ *   after a restart on the same store the reconcile requeues the pull,
+ *   which succeeds with the image on the engine; never stuck, never lost;
  * - the engine stopped: 503 with a retryable error, and recovery once it
  *   is back. This uses a private dockerd (tests/harness/private-dockerd),
  *   never the shared engine.
@@ -16,6 +18,7 @@
 
 #include "lib/alloc.h"
 #include "tests/support/berthproc.h"
+#include "tests/support/registry.h"
 #include "tests/support/testsupport.h"
 
 #include <fcntl.h>
@@ -60,71 +63,155 @@ static int run_script(const char *const *argv, char *out, size_t outlen)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void test_runtime_killed_mid_job_reconciles(void **state)
+/*
+ * Size of the random layer the kill test pulls: big enough that the pull
+ * takes a few seconds over loopback (the engine gunzips, verifies and
+ * unpacks it), so the kill lands mid-download.
+ */
+#define BIG_MIB 96
+
+/* GET /api/v1/jobs/{id} through `gw`; returns the status, `*j` the body. */
+static long get_job(const struct ts_berth *gw, const char *path, json_t **j)
+{
+	return ts_http(gw->base, "GET", path, NULL, gw->token, NULL, j);
+}
+
+static void test_runtime_killed_mid_pull_resumes(void **state)
 {
 	char *dir = ts_tmpdir("faults");
 	char *rt_data = berth_asprintf("%s/runtime", dir);
 	char *url = berth_asprintf("ipc://%s/sock/runtime.sock", dir);
+	char *name = berth_asprintf("berth-test/faults-%ld", (long)getpid());
 	const char *gw_args[]
 	    = { "--role", "gateway", "--runtime-url", url, NULL };
+	struct ts_registry reg;
 	struct ts_berth rt, gw;
 	json_t *j = NULL;
-	char *id, *path;
-	const char *st;
+	char *ref = NULL, *want_id = NULL, *engine_id = NULL, *id, *path;
+	char *body;
+	const char *st = "";
+	int64_t t0, t_running = -1, t_restart;
+	bool running = false;
 
 	(void)state;
+	assert_int_equal(ts_registry_start(&reg), 0);
+	t0 = ts_now_ms();
+	assert_int_equal(ts_registry_put_random_image(&reg, name, "1", BIG_MIB,
+	                                              &ref, &want_id),
+	                 0);
+	print_message("faults: %d MiB image made and pushed in %lld ms\n",
+	              BIG_MIB, (long long)(ts_now_ms() - t0));
+	assert_int_equal(ts_engine_image_id(ref, NULL), 0);
+
 	assert_int_equal(ts_berth_start_runtime(&rt, rt_data, url), 0);
 	assert_int_equal(ts_berth_start(&gw, NULL, 0, gw_args), 0);
 
-	assert_int_equal(ts_http(gw.base, "POST", "/api/v1/images/pull",
-	                         "{\"image\":\"berth-test/killed:1\"}",
+	body = berth_asprintf("{\"image\":\"%s\"}", ref);
+	t0 = ts_now_ms();
+	assert_int_equal(ts_http(gw.base, "POST", "/api/v1/images/pull", body,
 	                         gw.token, NULL, &j),
 	                 202);
 	id = berth_strdup(ts_json_str(j, "id"));
 	json_decref(j);
-
-	/* Killed with the job queued or running. */
-	ts_berth_kill(&rt, SIGKILL);
 	path = berth_asprintf("/api/v1/jobs/%s", id);
-	assert_int_equal(
-	    ts_http(gw.base, "GET", path, NULL, gw.token, NULL, &j), 503);
+
+	/*
+	 * Wait until the runtime runs the job and the engine has begun (the
+	 * first progress line is recorded), at most 15 s.
+	 */
+	for (int i = 0; i < 750 && !running; i++) {
+		j = NULL;
+		assert_int_equal(get_job(&gw, path, &j), 200);
+		st = ts_json_str(j, "state");
+		if (strcmp(st, "running") == 0
+		    && ts_json_str(j, "detail")[0] != '\0')
+			running = true;
+		else if (strcmp(st, "queued") != 0
+		         && strcmp(st, "running") != 0)
+			fail_msg("the pull ended (%s) %lld ms after it was "
+			         "posted, before the runtime could be killed: "
+			         "grow BIG_MIB (%d)",
+			         st, (long long)(ts_now_ms() - t0), BIG_MIB);
+		json_decref(j);
+		if (!running)
+			usleep(20 * 1000);
+		if (ts_now_ms() - t0 > 15000)
+			break;
+	}
+	if (!running)
+		fail_msg("the pull job was not running within 15 s (state %s)",
+		         st);
+	t_running = ts_now_ms() - t0;
+	/* Mid-job: the engine does not have the image yet. */
+	if (ts_engine_image_id(ref, NULL) != 0)
+		fail_msg("the pull finished %lld ms after it was posted, "
+		         "before the kill: grow BIG_MIB (%d)",
+		         (long long)t_running, BIG_MIB);
+	ts_berth_kill(&rt, SIGKILL);
+	print_message("faults: runtime killed %lld ms into the pull\n",
+	              (long long)t_running);
+
+	/* The runtime is down: the gateway says so, retryable. */
+	j = NULL;
+	assert_int_equal(get_job(&gw, path, &j), 503);
+	assert_string_equal(ts_error_code(j), "UNAVAILABLE");
 	assert_true(json_is_true(
 	    json_object_get(json_object_get(j, "error"), "retryable")));
 	json_decref(j);
 
-	/* Restarted on the same store: the job is still there and ends. */
+	/* Restarted on the same store: reconcile requeues the pull, which
+	 * then succeeds (at most 60 s). */
 	ts_berth_stop(&rt);
+	t_restart = ts_now_ms();
 	assert_int_equal(ts_berth_start_runtime(&rt, rt_data, url), 0);
 	st = "";
-	for (int i = 0; i < 300; i++) {
+	j = NULL;
+	for (int i = 0; i < 600; i++) {
+		long code;
+
 		j = NULL;
-		long code
-		    = ts_http(gw.base, "GET", path, NULL, gw.token, NULL, &j);
+		code = get_job(&gw, path, &j);
 		if (code == 200) {
 			st = ts_json_str(j, "state");
-			if (strcmp(st, "succeeded") == 0
-			    || strcmp(st, "failed") == 0)
+			if (strcmp(st, "queued") != 0
+			    && strcmp(st, "running") != 0)
 				break;
 		}
 		json_decref(j);
 		j = NULL;
-		usleep(200 * 1000);
+		if (ts_now_ms() - t_restart > 60000)
+			break;
+		usleep(100 * 1000);
 	}
-	assert_non_null(j);
-	st = ts_json_str(j, "state");
-	assert_true(strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0);
-	if (strcmp(st, "failed") == 0) {
-		const char *msg
-		    = ts_json_str(json_object_get(j, "error"), "message");
-		assert_true(strlen(msg) > 0);
+	if (j == NULL || strcmp(st, "succeeded") != 0) {
+		char *dump = j != NULL ? json_dumps(j, 0) : NULL;
+
+		fail_msg("after the restart the pull job did not succeed "
+		         "within 60 s: %s",
+		         dump != NULL ? dump : "(no reply)");
 	}
+	assert_string_equal(ts_json_str(j, "result"), want_id);
+	assert_int_equal(json_integer_value(json_object_get(j, "progress")),
+	                 100);
 	json_decref(j);
+	print_message("faults: the requeued pull succeeded %lld ms after the "
+	              "restart\n",
+	              (long long)(ts_now_ms() - t_restart));
+	assert_int_equal(ts_engine_image_id(ref, &engine_id), 1);
+	assert_string_equal(engine_id, want_id);
 
 	assert_int_equal(ts_berth_stop(&gw), 0);
 	assert_int_equal(ts_berth_stop(&rt), 0);
+	/* Removes the pulled image and the registry's directory. */
+	ts_registry_stop(&reg);
 	ts_rmtree(dir);
+	free(engine_id);
+	free(want_id);
+	free(ref);
+	free(body);
 	free(path);
 	free(id);
+	free(name);
 	free(url);
 	free(rt_data);
 	free(dir);
@@ -189,7 +276,7 @@ static void test_engine_down_is_503_and_recovers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_runtime_killed_mid_job_reconciles),
+		cmocka_unit_test(test_runtime_killed_mid_pull_resumes),
 		cmocka_unit_test(test_engine_down_is_503_and_recovers),
 	};
 
