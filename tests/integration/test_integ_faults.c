@@ -70,6 +70,21 @@ static int run_script(const char *const *argv, char *out, size_t outlen)
  */
 #define BIG_MIB 96
 
+/* True when the file at `path` has a line holding both `a` and `b`. */
+static bool log_has(const char *path, const char *a, const char *b)
+{
+	char line[2048];
+	FILE *f = fopen(path, "re");
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+	fclose(f);
+	return found;
+}
+
 /* GET /api/v1/jobs/{id} through `gw`; returns the status, `*j` the body. */
 static long get_job(const struct ts_berth *gw, const char *path, json_t **j)
 {
@@ -88,7 +103,7 @@ static void test_runtime_killed_mid_pull_resumes(void **state)
 	struct ts_berth rt, gw;
 	json_t *j = NULL;
 	char *ref = NULL, *want_id = NULL, *engine_id = NULL, *id, *path;
-	char *body;
+	char *body, *attempt;
 	const char *st = "";
 	int64_t t0, t_running = -1, t_restart;
 	bool running = false;
@@ -199,6 +214,16 @@ static void test_runtime_killed_mid_pull_resumes(void **state)
 	              (long long)(ts_now_ms() - t_restart));
 	assert_int_equal(ts_engine_image_id(ref, &engine_id), 1);
 	assert_string_equal(engine_id, want_id);
+	/* The restarted runtime found the job orphaned, requeued it and ran
+	 * it a second time: the kill really interrupted it. */
+	assert_true(
+	    log_has(rt.log_path, "event=jobs_reconciled", "requeued=1"));
+	attempt = berth_asprintf("job=%s image=%s attempt=2", id, ref);
+	if (!log_has(rt.log_path, "event=pull_started", attempt))
+		fail_msg("the restarted runtime did not run the job again "
+		         "(%s); see %s",
+		         attempt, rt.log_path);
+	free(attempt);
 
 	assert_int_equal(ts_berth_stop(&gw), 0);
 	assert_int_equal(ts_berth_stop(&rt), 0);
