@@ -3,6 +3,7 @@
  */
 #include "cli/commands.h"
 
+#include <nng/nng.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,8 +22,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "serve") == 0)
-		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0) {
+		int rv = cmd_serve(argc - 1, argv + 1);
+
+		/* Every socket is closed by now: release nng's own
+		 * descriptors and threads so the process exits clean. */
+		nng_fini();
+		return rv;
+	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0
 	    || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);

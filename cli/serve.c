@@ -90,6 +90,7 @@ int cmd_serve(int argc, char **argv)
 		{ "url", required_argument, NULL, 'u' },
 		{ "dial", no_argument, NULL, 'D' },
 		{ "runtime-url", required_argument, NULL, 'R' },
+		{ "runtime-listen", no_argument, NULL, 'L' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "no-engine-start", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,7 +102,7 @@ int cmd_serve(int argc, char **argv)
 	struct engine_boot boot = { 0, NULL };
 	struct berth_err err;
 	const char *config_path = NULL, *role = "all", *url = NULL;
-	bool dial = false, engine_start = true;
+	bool dial = false, engine_start = true, runtime_listen = false;
 	struct {
 		const char *name, *value;
 	} sets[8];
@@ -116,6 +117,7 @@ int cmd_serve(int argc, char **argv)
 		case 'r': role = optarg; break;
 		case 'u': url = optarg; break;
 		case 'D': dial = true; break;
+		case 'L': runtime_listen = true; break;
 		case 'N': engine_start = false; break;
 		case 'd': sets[nsets].name = "data.dir"; goto set;
 		case 'H': sets[nsets].name = "gateway.listen"; goto set;
@@ -146,6 +148,27 @@ int cmd_serve(int argc, char **argv)
 
 	bool want_runtime = strcmp(role, "gateway") != 0;
 	bool want_gateway = strcmp(role, "runtime") != 0;
+	const char *rt_url = url != NULL ? url : cfg->runtime_urls[0];
+
+	/* inproc:// reaches only the same process: a role on its own needs
+	 * an address another process can reach. */
+	if (strcmp(role, "runtime") == 0
+	    && strncmp(rt_url, "inproc://", 9) == 0) {
+		berth_err_set(&err, BERTH_EINVAL,
+		              "--role runtime needs --url ipc://PATH or "
+		              "tcp://HOST:PORT (%s is reachable only inside "
+		              "one process)",
+		              rt_url);
+		goto out;
+	}
+	if (strcmp(role, "gateway") == 0
+	    && strncmp(cfg->runtime_urls[0], "inproc://", 9) == 0) {
+		berth_err_set(
+		    &err, BERTH_EINVAL,
+		    "--role gateway needs --runtime-url ipc://PATH or "
+		    "tcp://HOST:PORT of the runtime service");
+		goto out;
+	}
 
 	if (want_runtime) {
 		struct berth_runtime_opts ro;
@@ -163,7 +186,7 @@ int cmd_serve(int argc, char **argv)
 			berth_err_clear(&err);
 		}
 		ro.data_dir = cfg->data_dir;
-		ro.url = url != NULL ? url : cfg->runtime_urls[0];
+		ro.url = rt_url;
 		ro.dial = dial;
 		ro.engine.runtime = cfg->runtime;
 		ro.engine.socket_path = cfg->socket_path;
@@ -185,6 +208,7 @@ int cmd_serve(int argc, char **argv)
 		go.max_body_bytes = cfg->max_body_bytes;
 		go.runtime_urls = (const char *const *)cfg->runtime_urls;
 		go.nruntime_urls = cfg->nruntime_urls;
+		go.runtime_listen = runtime_listen;
 		if (berth_gateway_start(&gw, &go, &err) != 0)
 			goto out;
 		berth_log(BERTH_LOG_INFO, "gateway_serving",

@@ -13,6 +13,7 @@
 
 #include "lib/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct berth_gateway;
@@ -28,6 +29,10 @@ struct berth_gateway_opts {
 	/* nng addresses of the runtime service. Borrowed for the call. */
 	const char *const *runtime_urls;
 	size_t nruntime_urls;
+	/* Listen on runtime_urls instead of dialling them: runtime
+	 * instances then dial in (`berth serve --role runtime --dial`) and
+	 * nng spreads calls over them, so they scale behind one address. */
+	bool runtime_listen;
 };
 
 /*

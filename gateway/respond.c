@@ -58,7 +58,7 @@ static void respond_error_msg(struct gw_req *rq, int code, bool retryable,
 		e = json_pack("{s:{s:s,s:s,s:b}}", "error", "code",
 		              berth_code_name(code), "message",
 		              berth_strerror(code), "retryable", retryable);
-	if (status == 503)
+	if (status == 503 || status == 429)
 		gw_respond_header(rq, "Retry-After", "1");
 	if (status == 401)
 		gw_respond_header(rq, "WWW-Authenticate", "Bearer");

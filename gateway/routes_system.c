@@ -35,11 +35,14 @@ void gw_h_healthz(struct gw_req *rq)
 static void finish_readyz(struct gw_req *rq, const ProtobufCMessage *out)
 {
 	const Berth__V1__PingReply *r = (const Berth__V1__PingReply *)out;
+	/* How many runtime instances are connected: more than one when
+	 * several serve behind one address. */
+	int peers = berth_rpc_client_peers(rq->gw->rpc);
 	json_t *svc;
 	bool ok = r != NULL && r->engine_ok;
 
 	if (ok)
-		svc = json_pack("{s:b}", "ok", 1);
+		svc = json_pack("{s:b,s:i}", "ok", 1, "instances", peers);
 	else if (r != NULL)
 		svc = json_pack("{s:b,s:s}", "ok", 0, "error",
 		                r->engine_error[0] != '\0'

@@ -517,6 +517,7 @@ int berth_gateway_start(struct berth_gateway **out,
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	const union MHD_DaemonInfo *info;
+	struct berth_rpc_client_opts copts = { 0 };
 	unsigned int flags;
 	int rv;
 
@@ -536,8 +537,9 @@ int berth_gateway_start(struct berth_gateway **out,
 	rv = gw_auth_open(&gw->auth, opts->data_dir, err);
 	if (rv != 0)
 		goto out;
+	copts.listen = opts->runtime_listen;
 	rv = berth_rpc_client_alloc(&gw->rpc, opts->runtime_urls,
-	                            opts->nruntime_urls, NULL, err);
+	                            opts->nruntime_urls, &copts, err);
 	if (rv != 0)
 		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO

@@ -176,6 +176,12 @@ int ts_berth_start(struct ts_berth *b, const char *data_dir, int port,
 int ts_berth_start_runtime(struct ts_berth *b, const char *data_dir,
                            const char *url)
 {
+	return ts_berth_start_runtime_dial(b, data_dir, url, false);
+}
+
+int ts_berth_start_runtime_dial(struct ts_berth *b, const char *data_dir,
+                                const char *url, bool dial)
+{
 	const char *args[] = { berth_bin(),
 		               "serve",
 		               "--role",
@@ -187,8 +193,12 @@ int ts_berth_start_runtime(struct ts_berth *b, const char *data_dir,
 		               "--no-engine-start",
 		               "--socket",
 		               ts_docker_socket(),
+		               dial ? "--dial" : NULL,
 		               NULL };
-	const char *path = strncmp(url, "ipc://", 6) == 0 ? url + 6 : NULL;
+	/* A listening runtime on ipc:// is up once its socket file exists;
+	 * a dialling one is up at once (nng connects in the background). */
+	const char *path
+	    = !dial && strncmp(url, "ipc://", 6) == 0 ? url + 6 : NULL;
 
 	memset(b, 0, sizeof(*b));
 	init_dirs(b, data_dir);

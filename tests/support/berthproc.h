@@ -39,6 +39,11 @@ int ts_berth_start(struct ts_berth *b, const char *data_dir, int port,
 int ts_berth_start_runtime(struct ts_berth *b, const char *data_dir,
                            const char *url);
 
+/* As ts_berth_start_runtime(); with `dial` the runtime dials `url` (a
+ * gateway started with --runtime-listen) instead of listening on it. */
+int ts_berth_start_runtime_dial(struct ts_berth *b, const char *data_dir,
+                                const char *url, bool dial);
+
 /* Sends `sig` to the process and reaps it; returns the wait status
  * (-1 when it was not running). */
 int ts_berth_kill(struct ts_berth *b, int sig);
