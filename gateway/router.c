@@ -2,7 +2,11 @@
  * router.c: the gateway's route table and the matcher over it.
  *
  * The whole REST surface is the table below: read it to know what the
- * gateway answers. Matching is segment by segment; "{id}" takes one
+ * gateway answers. Each route names the RPC it makes (proto/berth/v1/
+ * runtime.proto); the handler of Runtime.CreateContainer is
+ * rt_create_container() in services/runtime/handlers_*.c (likewise for
+ * every method), which calls the engine op of the same name,
+ * berth_engine_container_create(), in lib/engine_docker.c. Matching is segment by segment; "{id}" takes one
  * segment. Ties cannot happen: no two patterns match the same path.
  */
 #include "gateway/router.h"
@@ -14,17 +18,29 @@
 
 /* clang-format off */
 static const struct gw_route routes[] = {
+	/* -> (none: the process answers) */
 	{ "GET",    "/healthz",                          gw_h_healthz, true },
+	/* -> Runtime.Ping */
 	{ "GET",    "/readyz",                           gw_h_readyz, false },
+	/* -> Runtime.ListContainers */
 	{ "GET",    "/api/v1/containers",                gw_h_containers_list, false },
+	/* -> Runtime.CreateContainer */
 	{ "POST",   "/api/v1/containers",                gw_h_containers_create, false },
+	/* -> Runtime.InspectContainer */
 	{ "GET",    "/api/v1/containers/{id}",           gw_h_container_inspect, false },
+	/* -> Runtime.RemoveContainer */
 	{ "DELETE", "/api/v1/containers/{id}",           gw_h_container_remove, false },
+	/* -> Runtime.StartContainer */
 	{ "POST",   "/api/v1/containers/{id}/start",     gw_h_container_start, false },
+	/* -> Runtime.StopContainer */
 	{ "POST",   "/api/v1/containers/{id}/stop",      gw_h_container_stop, false },
+	/* -> Runtime.RestartContainer */
 	{ "POST",   "/api/v1/containers/{id}/restart",   gw_h_container_restart, false },
+	/* -> Runtime.Info */
 	{ "GET",    "/api/v1/runtime/info",              gw_h_runtime_info, false },
+	/* -> Runtime.PullImage */
 	{ "POST",   "/api/v1/images/pull",               gw_h_images_pull, false },
+	/* -> Runtime.GetJob */
 	{ "GET",    "/api/v1/jobs/{id}",                 gw_h_job_get, false },
 };
 /* clang-format on */
