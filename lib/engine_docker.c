@@ -472,9 +472,31 @@ static bool msg_means_not_found(const char *m)
 	return false;
 }
 
-static int pull_failed(const char *ref, const char *msg, bool transient,
+/*
+ * Go's resolver errors name the host's DNS server ("lookup reg.example
+ * on 10.0.0.53:53: no such host"): internal detail that API clients have
+ * no use for. Cuts the " on <server>" part out of `msg`, in place.
+ */
+static void scrub_resolver(char *msg)
+{
+	char *lookup = strstr(msg, "lookup ");
+	char *on, *colon;
+
+	if (lookup == NULL || (on = strstr(lookup, " on ")) == NULL)
+		return;
+	colon = strstr(on + 4, ": ");
+	if (colon == NULL)
+		return;
+	memmove(on, colon, strlen(colon) + 1);
+}
+
+static int pull_failed(const char *ref, const char *engine_msg, bool transient,
                        struct berth_err *err)
 {
+	char msg[ENGINE_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", engine_msg);
+	scrub_resolver(msg);
 	if (msg_means_not_found(msg))
 		return berth_err_set(err, BERTH_ENOTFOUND,
 		                     "image %.64s not found: %s", ref, msg);
