@@ -362,6 +362,10 @@ static void test_pull_of_missing_image_fails_as_a_job(void **state)
 	const char *code = ts_json_str(json_object_get(job, "error"), "code");
 	assert_true(strcmp(code, "NOT_FOUND") == 0
 	            || strcmp(code, "UNAVAILABLE") == 0);
+	/* The engine's resolver error loses the host's DNS server address. */
+	const char *msg = ts_json_str(json_object_get(job, "error"), "message");
+	assert_non_null(strstr(msg, "berth-test/does-not-exist:1"));
+	assert_null(strstr(msg, ":53:"));
 	json_decref(job);
 	free(id);
 }
