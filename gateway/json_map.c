@@ -195,6 +195,12 @@ static int map_argv(const json_t *v, const char *field, char ***argv, size_t *n,
 	size_t i, len;
 
 	if (line != NULL && json_is_string(v)) {
+		/* An empty line would silently mean "the image's command". */
+		if (json_string_length(v) == 0)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "%s: empty (leave it out for the "
+			                     "image's default)",
+			                     field);
 		if (json_string_length(v) > MAX_VALUE)
 			return berth_err_set(err, BERTH_EINVAL,
 			                     "%s: longer than %d bytes", field,
@@ -283,6 +289,7 @@ static int map_env(Berth__V1__ContainerSpec *spec, const json_t *v,
 static int map_labels(Berth__V1__ContainerSpec *spec, const json_t *v,
                       struct berth_err *err)
 {
+	char field[160]; /* "labels." and a key of at most 128 bytes */
 	const char *key;
 	json_t *val;
 	size_t n = 0;
@@ -304,7 +311,8 @@ static int map_labels(Berth__V1__ContainerSpec *spec, const json_t *v,
 			return berth_err_set(err, BERTH_EINVAL,
 			                     "labels.%s: expected a string",
 			                     key);
-		rv = berth_validate_text("labels", json_string_value(val),
+		snprintf(field, sizeof(field), "labels.%s", key);
+		rv = berth_validate_text(field, json_string_value(val),
 		                         MAX_LABEL_VAL, err);
 		if (rv != 0)
 			return rv;
@@ -373,18 +381,19 @@ static int map_port(Berth__V1__PortBinding *pb, const char *key,
 		goto bad_key;
 	if (!json_is_string(val))
 		return berth_err_set(err, BERTH_EINVAL,
-		                     "ports.%s: expected a string like \"80\" "
-		                     "or \"80/udp\"",
+		                     "ports.%s: expected a string like \"80\", "
+		                     "\"80/udp\" or \"80/sctp\"",
 		                     k);
 	s = json_string_value(val);
 	slash = strchr(s, '/');
 	cp = parse_port(s, slash != NULL ? (size_t)(slash - s) : strlen(s), 1);
 	if (cp < 0
 	    || (slash != NULL && strcmp(slash, "/tcp") != 0
-	        && strcmp(slash, "/udp") != 0))
+	        && strcmp(slash, "/udp") != 0 && strcmp(slash, "/sctp") != 0))
 		return berth_err_set(err, BERTH_EINVAL,
 		                     "ports.%s: expected a container port "
-		                     "1..65535 with an optional /tcp or /udp",
+		                     "1..65535 with an optional /tcp, /udp or "
+		                     "/sctp",
 		                     k);
 	pb->host_ip = berth_strdup(ip);
 	pb->host_port = (uint32_t)hp;
@@ -396,6 +405,34 @@ bad_key:
 	                     "ports: key \"%s\" must be a host port 0..65535, "
 	                     "optionally after an IP address and ':'",
 	                     k);
+}
+
+/* An address that binds every interface (the empty one is Docker's
+ * default: every IPv4 and IPv6 address). */
+static bool any_addr(const char *ip)
+{
+	return ip[0] == '\0' || strcmp(ip, "0.0.0.0") == 0
+	    || strcmp(ip, "::") == 0;
+}
+
+/*
+ * Whether `pb` asks for a host port an earlier binding already holds:
+ * the engine would only fail at start ("port is already allocated"),
+ * after the container exists. Host port 0 (any free port) never clashes.
+ */
+static bool port_taken(Berth__V1__PortBinding *const *ports, size_t n,
+                       const Berth__V1__PortBinding *pb)
+{
+	for (size_t i = 0; i < n && pb->host_port != 0; i++) {
+		const Berth__V1__PortBinding *o = ports[i];
+
+		if (o->host_port == pb->host_port
+		    && strcmp(o->protocol, pb->protocol) == 0
+		    && (strcmp(o->host_ip, pb->host_ip) == 0
+		        || any_addr(o->host_ip) || any_addr(pb->host_ip)))
+			return true;
+	}
+	return false;
 }
 
 static int map_ports(Berth__V1__ContainerSpec *spec, const json_t *v,
@@ -422,6 +459,15 @@ static int map_ports(Berth__V1__ContainerSpec *spec, const json_t *v,
 		rv = map_port(pb, key, val, err);
 		if (rv != 0)
 			return rv;
+		if (port_taken(spec->ports, spec->n_ports - 1, pb)) {
+			char k[80];
+
+			safe_key(k, sizeof(k), key);
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "ports.%s: host port %u/%s is "
+			                     "already bound by another entry",
+			                     k, pb->host_port, pb->protocol);
+		}
 	}
 	return 0;
 }
@@ -551,6 +597,15 @@ static int map_mounts(Berth__V1__ContainerSpec *spec, const json_t *v,
 		rv = map_mount(m, json_array_get(v, i), i, err);
 		if (rv != 0)
 			return rv;
+		/* The engine refuses a second mount on one target only
+		 * at create, with its own words. */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec->mounts[j]->target, m->target) == 0)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "mounts[%zu].target: mounts[%zu] "
+				    "already mounts that path",
+				    i, j);
 	}
 	return 0;
 }

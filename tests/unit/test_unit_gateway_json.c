@@ -173,6 +173,141 @@ static void test_refusals_name_the_field(void **state)
 	parse_fails("{\"image\": ", "malformed JSON");
 }
 
+/* A body with `n` entries made by `entry(i)` inside `open` ... `close`. */
+static char *big_body(const char *open, const char *fmt, size_t n,
+                      const char *close)
+{
+	size_t cap = strlen(open) + strlen(close) + n * 64 + 1, o = 0;
+	char *b = malloc(cap);
+
+	assert_non_null(b);
+	o += (size_t)snprintf(b + o, cap - o, "%s", open);
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(b + o, cap - o, fmt, i == 0 ? "" : ",",
+		                      i);
+	snprintf(b + o, cap - o, "%s", close);
+	return b;
+}
+
+static void test_ports_edge_cases(void **state)
+{
+	Berth__V1__ContainerSpec *s;
+
+	(void)state;
+	/* Host port 0 is "any free port"; sctp is a protocol Docker binds. */
+	s = parse_ok("{\"image\":\"busybox\",\"ports\":{\"0\":\"80\","
+	             "\"127.0.0.1:0\":\"81\",\"9132\":\"132/sctp\"}}");
+	assert_int_equal(s->n_ports, 3);
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i]->host_port == 9132)
+			assert_string_equal(s->ports[i]->protocol, "sctp");
+	gw_container_spec_free(s);
+	/* One host port on two addresses, or for tcp and udp, is fine. */
+	s = parse_ok("{\"image\":\"busybox\",\"ports\":{"
+	             "\"127.0.0.1:8080\":\"80\",\"127.0.0.2:8080\":\"80\","
+	             "\"8081\":\"80/udp\",\"0.0.0.0:8081\":\"81\"}}");
+	assert_int_equal(s->n_ports, 4);
+	gw_container_spec_free(s);
+
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"65536\":\"80\"}}",
+	            "ports: key \"65536\"");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"8080\":\"0\"}}",
+	            "ports.8080");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"8080\":\"abc\"}}",
+	            "ports.8080");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"8080\":\"80/"
+	            "icmp\"}}",
+	            "ports.8080");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"8080\":80}}",
+	            "ports.8080");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"abc\":\"80\"}}",
+	            "ports: key \"abc\"");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"\":\"80\"}}",
+	            "ports: key");
+	/* The same host port twice fails now, not at start. */
+	parse_fails("{\"image\":\"busybox\",\"ports\":{\"8080\":\"80\","
+	            "\"0.0.0.0:8080\":\"81\"}}",
+	            "ports.0.0.0.0:8080: host port 8080/tcp");
+	parse_fails("{\"image\":\"busybox\",\"ports\":{"
+	            "\"127.0.0.1:8080\":\"80\",\"8080\":\"81/tcp\"}}",
+	            "host port 8080/tcp");
+}
+
+static void test_empty_and_duplicate_values(void **state)
+{
+	(void)state;
+	parse_fails("{\"image\":\"busybox\",\"command\":\"\"}",
+	            "command: empty");
+	parse_fails("{\"image\":\"\"}", "image: required");
+	parse_fails("{\"image\":\"busybox\",\"name\":\"\"}", "name");
+	parse_fails("{\"image\":\"busybox\",\"working_dir\":\"\"}",
+	            "working_dir");
+	parse_fails("{\"image\":\"busybox\",\"restart_policy\":\"\"}",
+	            "restart_policy");
+	parse_fails("{\"image\":\"busybox\",\"restart_policy\":"
+	            "\"on-failure:\"}",
+	            "restart_policy");
+	parse_fails("{\"image\":\"busybox\",\"restart_policy\":"
+	            "\"always:3\"}",
+	            "restart_policy");
+	parse_fails("{\"image\":\"busybox\",\"restart_policy\":"
+	            "{\"name\":\"always\"}}",
+	            "restart_policy: expected a string");
+	parse_fails("{\"image\":\"busybox\",\"mounts\":[{\"source\":\"\","
+	            "\"target\":\"/b\"}]}",
+	            "mounts[0].source");
+	parse_fails("{\"image\":\"busybox\",\"mounts\":[{\"source\":\"/a\","
+	            "\"target\":\"/b\",\"read_only\":\"yes\"}]}",
+	            "mounts[0].read_only");
+	parse_fails("{\"image\":\"busybox\",\"mounts\":[{\"source\":\"/a\","
+	            "\"target\":\"/b\"},{\"source\":\"vol1\",\"type\":"
+	            "\"volume\",\"target\":\"/b\"}]}",
+	            "mounts[1].target");
+	parse_fails("{\"image\":\"busybox\",\"labels\":{\"app\":\"a\\u0001"
+	            "b\"}}",
+	            "labels.app");
+	parse_fails("{\"image\":\"busybox\",\"environment\":{\"A\":null}}",
+	            "environment.A");
+}
+
+static void test_count_caps(void **state)
+{
+	static const struct {
+		const char *open, *fmt, *needle;
+		size_t n;
+	} t[] = {
+		{ "{\"image\":\"busybox\",\"environment\":{",
+		  "%s\"K%zu\":\"v\"", "environment: more than", 1025 },
+		{ "{\"image\":\"busybox\",\"labels\":{", "%s\"k%zu\":\"v\"",
+		  "labels: more than", 257 },
+		{ "{\"image\":\"busybox\",\"ports\":{", "%s\"%zu\":\"80\"",
+		  "ports: more than", 257 },
+		{ "{\"image\":\"busybox\",\"mounts\":[",
+		  "%s{\"source\":\"/s\",\"target\":\"/t%zu\"}",
+		  "mounts: more than", 65 },
+		{ "{\"image\":\"busybox\",\"command\":[", "%s\"a%zu\"",
+		  "command: more than", 1025 },
+		{ "{\"image\":\"busybox\",\"entrypoint\":[", "%s\"a%zu\"",
+		  "entrypoint: more than", 1025 },
+	};
+	Berth__V1__ContainerSpec *s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *close
+		    = t[i].open[strlen(t[i].open) - 1] == '{' ? "}}" : "]}";
+		char *b = big_body(t[i].open, t[i].fmt, t[i].n, close);
+
+		parse_fails(b, t[i].needle);
+		free(b);
+		/* One fewer is within the cap. */
+		b = big_body(t[i].open, t[i].fmt, t[i].n - 1, close);
+		s = parse_ok(b);
+		gw_container_spec_free(s);
+		free(b);
+	}
+}
+
 static void test_errors_never_echo_env_values(void **state)
 {
 	Berth__V1__ContainerSpec *spec = NULL;
@@ -332,6 +467,9 @@ int main(void)
 		cmocka_unit_test(test_ports_ip_udp_and_restart_retries),
 		cmocka_unit_test(test_command_string_vs_array),
 		cmocka_unit_test(test_refusals_name_the_field),
+		cmocka_unit_test(test_ports_edge_cases),
+		cmocka_unit_test(test_empty_and_duplicate_values),
+		cmocka_unit_test(test_count_caps),
 		cmocka_unit_test(test_errors_never_echo_env_values),
 		cmocka_unit_test(test_pull_body),
 		cmocka_unit_test(test_output_field_names),
