@@ -1,0 +1,212 @@
+/*
+ * test_integ_cli.c: the `berth` client commands against a real `berth
+ * serve` and the real engine: what they print, and their exit statuses
+ * (0 done, 1 berth said no, 2 usage).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "lib/alloc.h"
+#include "lib/buf.h"
+#include "tests/support/berthproc.h"
+#include "tests/support/testsupport.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static struct ts_berth berth;
+
+struct run_result {
+	int status; /* exit status, or -1 */
+	char *out;  /* stdout; owned */
+	char *err;  /* stderr; owned */
+};
+
+static char *slurp(const char *path)
+{
+	struct berth_buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	berth_buf_init(&b, 1 << 20);
+	if (f != NULL) {
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			berth_buf_append(&b, chunk, n);
+		fclose(f);
+	}
+	return berth_buf_steal(&b, NULL);
+}
+
+/* Runs `berth ARGS...` (NULL-terminated) with BERTH_URL/BERTH_TOKEN set. */
+static struct run_result run(const char *const *args)
+{
+	posix_spawn_file_actions_t fa;
+	struct run_result r = { -1, NULL, NULL };
+	char *out = berth_asprintf("%s/cli.out", berth.data_dir);
+	char *err = berth_asprintf("%s/cli.err", berth.data_dir);
+	const char *argv[16];
+	size_t n = 0;
+	pid_t pid;
+	int status;
+
+	argv[n++] = getenv("BERTH_BIN");
+	for (size_t i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, environ) == 0
+	    && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		r.status = WEXITSTATUS(status);
+	posix_spawn_file_actions_destroy(&fa);
+	r.out = slurp(out);
+	r.err = slurp(err);
+	free(out);
+	free(err);
+	return r;
+}
+
+static void run_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (ts_berth_start(&berth, NULL, 0, NULL) != 0)
+		return -1;
+	setenv("BERTH_URL", berth.base, 1);
+	setenv("BERTH_TOKEN", berth.token, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return ts_berth_stop(&berth);
+}
+
+static void test_run_ps_inspect_stop_rm(void **state)
+{
+	char *name
+	    = berth_asprintf("cli-%ld-%s", (long)getpid(), ts_run_label());
+	char *label = berth_asprintf("berth-test=%s", ts_run_label());
+	const char *run_args[]
+	    = { "run", "--name",      name, "-l",        label,
+		"-e",  "GREETING=hi", "-c", "sleep 300", ts_test_image(),
+		NULL };
+	const char *ps_args[] = { "ps", "-l", label, NULL };
+	const char *inspect_args[] = { "inspect", name, NULL };
+	const char *stop_args[] = { "stop", "-t", "1", name, NULL };
+	const char *rm_args[] = { "rm", "-f", name, NULL };
+	struct run_result r;
+	json_t *j;
+
+	(void)state;
+	r = run(run_args);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(strspn(r.out, "0123456789abcdef"), 64);
+	run_free(&r);
+
+	r = run(ps_args);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "CONTAINER ID"));
+	assert_non_null(strstr(r.out, name));
+	assert_non_null(strstr(r.out, "running"));
+	run_free(&r);
+
+	r = run(inspect_args);
+	assert_int_equal(r.status, 0);
+	j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(ts_json_str(j, "state"), "running");
+	/* Env keys only: the value stays inside the container. */
+	assert_null(strstr(r.out, "hi\""));
+	json_decref(j);
+	run_free(&r);
+
+	r = run(stop_args);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	r = run(rm_args);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+
+	r = run(inspect_args);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "NOT_FOUND"));
+	run_free(&r);
+	free(label);
+	free(name);
+}
+
+static void test_errors_and_usage(void **state)
+{
+	const char *rm_args[] = { "rm", "no-such-container-cli", NULL };
+	const char *create_args[] = { "create", NULL };
+	const char *bad_env[] = { "create", "-e", "NOEQUALS", "img", NULL };
+	const char *ps_args[] = { "ps", NULL };
+	struct run_result r;
+
+	(void)state;
+	r = run(rm_args);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "NOT_FOUND"));
+	run_free(&r);
+
+	r = run(create_args);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "usage"));
+	run_free(&r);
+
+	r = run(bad_env);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+
+	setenv("BERTH_TOKEN", "berth_not-the-token", 1);
+	r = run(ps_args);
+	setenv("BERTH_TOKEN", berth.token, 1);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "UNAUTHENTICATED"));
+	assert_null(strstr(r.err, "not-the-token"));
+	run_free(&r);
+}
+
+static void test_pull_of_missing_image_exits_1(void **state)
+{
+	const char *args[] = { "pull", "berth-test/cli-missing:1", NULL };
+	struct run_result r;
+
+	(void)state;
+	r = run(args);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "failed"));
+	assert_non_null(strstr(r.err, "berth-test/cli-missing:1"));
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_ps_inspect_stop_rm),
+		cmocka_unit_test(test_errors_and_usage),
+		cmocka_unit_test(test_pull_of_missing_image_exits_1),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}
