@@ -78,6 +78,34 @@ static int make_dirs(const char *path, struct berth_err *err)
 	return rv;
 }
 
+/*
+ * The data dir holds gateway.db and admin.token: anyone who can write
+ * to it can swap the database (and with it every token) or plant a
+ * file where admin.token will be read, so refuse a directory that a
+ * group or other users may write to, as ssh's StrictModes does.
+ */
+static int check_data_dir(const char *path, struct berth_err *err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return berth_err_set(err, BERTH_EINTERNAL, "cannot stat %s: %s",
+		                     path, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return berth_err_set(err, BERTH_EPRECOND,
+		                     "data_dir %s is not a directory", path);
+	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return berth_err_set(err, BERTH_EPRECOND,
+		                     "data_dir %s is writable by group or "
+		                     "others (mode %03o); chmod 700 it",
+		                     path, (unsigned)(sb.st_mode & 0777));
+	if (access(path, W_OK | X_OK) != 0)
+		return berth_err_set(err, BERTH_EPRECOND,
+		                     "data_dir %s is not writable: %s", path,
+		                     strerror(errno));
+	return 0;
+}
+
 /* Base64url without padding of `n` bytes into `out` (4n/3 + 2 bytes). */
 static void base64url(char *out, const uint8_t *in, size_t n)
 {
@@ -297,6 +325,9 @@ int gw_auth_open(struct gw_auth **out, const char *data_dir,
 		goto out;
 	}
 	rv = make_dirs(data_dir, err);
+	if (rv != 0)
+		goto out;
+	rv = check_data_dir(data_dir, err);
 	if (rv != 0)
 		goto out;
 	db_path = berth_asprintf("%s/gateway.db", data_dir);

@@ -27,7 +27,8 @@ struct gw_auth;
 /*
  * Opens (creating 0700 when missing) `data_dir`, its gateway.db, and on
  * first start the admin token. Caller owns `*out`; free with
- * gw_auth_close(). Errors: BERTH_EPRECOND (admin.token without tokens),
+ * gw_auth_close(). Errors: BERTH_EPRECOND (admin.token without tokens;
+ * data_dir not a directory, not writable, or writable by group/others),
  * BERTH_EINTERNAL / store errors.
  */
 int gw_auth_open(struct gw_auth **out, const char *data_dir,

@@ -182,6 +182,49 @@ static void test_refuses_to_overwrite_admin_token(void **state)
 	free(dir);
 }
 
+/* A data dir others may write to, or one that cannot be made, is refused
+ * before any token exists; nothing is left behind. */
+static void test_unsafe_or_unusable_data_dir(void **state)
+{
+	char *dir = ts_tmpdir("gwauth3");
+	char *file = berth_asprintf("%s/plain", dir);
+	char *sub = berth_asprintf("%s/plain/data", dir);
+	char *path = berth_asprintf("%s/admin.token", dir);
+	struct gw_auth *a = NULL;
+	struct berth_err err;
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(gw_auth_open(&a, dir, &err), BERTH_EPRECOND);
+	assert_null(a);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	assert_int_not_equal(lstat(path, &sb), 0);
+
+	assert_int_equal(chmod(dir, 0700), 0);
+	fd = open(file, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(gw_auth_open(&a, file, &err), BERTH_EPRECOND);
+	assert_non_null(strstr(err.msg, "not a directory"));
+	assert_int_equal(gw_auth_open(&a, sub, &err), BERTH_EINTERNAL);
+	assert_non_null(strstr(err.msg, "cannot create"));
+	assert_null(a);
+	assert_int_not_equal(lstat(path, &sb), 0);
+
+	/* A fresh dir is still accepted, and admin.token is 0600. */
+	assert_ok(gw_auth_open(&a, dir, &err), &err);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	gw_auth_close(a);
+	free(path);
+	free(sub);
+	free(file);
+	ts_rmtree(dir);
+	free(dir);
+}
+
 /* ------------------------------------------------------- over loopback */
 
 struct reply {
@@ -404,6 +447,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_start_and_checks),
 		cmocka_unit_test(test_refuses_to_overwrite_admin_token),
+		cmocka_unit_test(test_unsafe_or_unusable_data_dir),
 		cmocka_unit_test(test_gateway_over_loopback),
 	};
 	int rv;
