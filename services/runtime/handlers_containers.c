@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *label_value(Berth__V1__KeyValue **labels, size_t n,
                                const char *key)
@@ -46,12 +47,20 @@ static int find_existing(struct berth_runtime *rt,
 		                                    err);
 		if (rv != 0)
 			return rv;
-		const char *h = d->summary != NULL
-		    ? label_value(d->summary->labels, d->summary->n_labels,
-		                  BERTH_LABEL_SPEC_HASH)
+		const Berth__V1__ContainerSummary *s = d->summary;
+		const char *h = s != NULL
+		    ? label_value(s->labels, s->n_labels, BERTH_LABEL_SPEC_HASH)
 		    : NULL;
-		if (h != NULL && strcmp(h, hash) == 0) {
-			*id = berth_strdup(d->summary->id);
+
+		/* The engine also resolves a reference as an id prefix: a
+		 * container found that way does not hold this name. */
+		if (s == NULL || s->name == NULL
+		    || strcmp(s->name, spec->name) != 0) {
+			rv = berth_err_set(err, BERTH_ENOTFOUND,
+			                   "no container named \"%s\"",
+			                   spec->name);
+		} else if (h != NULL && strcmp(h, hash) == 0) {
+			*id = berth_strdup(s->id);
 			rv = 0;
 		} else {
 			rv = berth_err_set(
@@ -96,6 +105,79 @@ static int find_existing(struct berth_runtime *rt,
 	return rv;
 }
 
+/*
+ * Waits until no other create in this process holds `key`, then holds
+ * it. Look-then-create is not atomic at the engine: without this, two
+ * identical creates both look, both find nothing and, without a name,
+ * both create.
+ */
+static void key_hold(struct berth_runtime *rt, const char *key)
+{
+	pthread_mutex_lock(&rt->mu);
+	for (;;) {
+		bool busy = false;
+
+		for (size_t i = 0; i < rt->ncreating && !busy; i++)
+			busy = strcmp(rt->creating[i], key) == 0;
+		if (!busy)
+			break;
+		pthread_cond_wait(&rt->create_done, &rt->mu);
+	}
+	if (rt->ncreating == rt->creating_cap) {
+		rt->creating_cap = rt->creating_cap * 2 + 8;
+		rt->creating = berth_realloc(
+		    rt->creating, rt->creating_cap * sizeof(*rt->creating));
+	}
+	rt->creating[rt->ncreating++] = (char *)key;
+	pthread_mutex_unlock(&rt->mu);
+}
+
+static void key_release(struct berth_runtime *rt, const char *key)
+{
+	pthread_mutex_lock(&rt->mu);
+	for (size_t i = 0; i < rt->ncreating; i++) {
+		if (rt->creating[i] == key) {
+			rt->creating[i] = rt->creating[--rt->ncreating];
+			break;
+		}
+	}
+	pthread_cond_broadcast(&rt->create_done);
+	pthread_mutex_unlock(&rt->mu);
+}
+
+/* How long a create that lost its name waits for the winner to show. */
+#define NAME_RACE_TRIES    40
+#define NAME_RACE_SLEEP_MS 50
+
+/*
+ * After the engine said the name is in use: a create elsewhere (another
+ * runtime on this engine) holds it. The engine reserves a name before
+ * the container can be inspected, so look a little while for it.
+ * Returns as find_existing(), with BERTH_EEXISTS (retryable) if nothing
+ * showed up in time.
+ */
+static int find_winner(struct berth_runtime *rt,
+                       const Berth__V1__ContainerSpec *spec,
+                       const char *request_id, const char *hash, char **id,
+                       struct berth_err *err)
+{
+	const struct timespec pause = { 0, NAME_RACE_SLEEP_MS * 1000000L };
+	int rv = BERTH_ENOTFOUND;
+
+	for (int i = 0; i < NAME_RACE_TRIES && rv == BERTH_ENOTFOUND; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		rv = find_existing(rt, spec, request_id, hash, id, err);
+	}
+	if (rv == BERTH_ENOTFOUND)
+		rv = berth_err_set_retryable(
+		    err, BERTH_EEXISTS,
+		    "container name %s is held by a container being created "
+		    "or removed; try again",
+		    spec->name);
+	return rv;
+}
+
 void rt_create_container(Berth__V1__Runtime_Service *svc,
                          const Berth__V1__CreateContainerRequest *in,
                          Berth__V1__CreateContainerReply_Closure done,
@@ -107,8 +189,15 @@ void rt_create_container(Berth__V1__Runtime_Service *svc,
 	const Berth__V1__ContainerSpec *spec = in->spec;
 	const char *request_id = berth_rpc_call_request_id(call);
 	const char *caller = berth_rpc_call_metadata(call, "caller");
+	Berth__V1__KeyValue l_managed = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue l_owner = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue l_req = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue l_hash = BERTH__V1__KEY_VALUE__INIT;
+	const Berth__V1__KeyValue *labels[]
+	    = { &l_managed, &l_owner, &l_req, &l_hash };
 	char hash[BERTH_SHA256_HEX_LEN + 1];
 	struct berth_err err;
+	char *key = NULL;
 	char *id = NULL;
 	int rv;
 
@@ -117,43 +206,43 @@ void rt_create_container(Berth__V1__Runtime_Service *svc,
 	if (rv != 0)
 		goto out;
 	runtime_spec_hash(spec, hash);
+	if (spec->name[0] != '\0')
+		key = berth_asprintf("name:%s", spec->name);
+	else if (request_id[0] != '\0')
+		key = berth_asprintf("req:%s", request_id);
+	if (key != NULL)
+		key_hold(rt, key);
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		rv = find_existing(rt, spec, request_id, hash, &id, &err);
-		if (rv == 0) {
-			out.created = false;
-			goto out;
-		}
-		if (rv != BERTH_ENOTFOUND)
-			goto out;
+	rv = find_existing(rt, spec, request_id, hash, &id, &err);
+	if (rv == 0) {
+		out.created = false;
+		goto out;
+	}
+	if (rv != BERTH_ENOTFOUND)
+		goto out;
 
-		Berth__V1__KeyValue l_managed = BERTH__V1__KEY_VALUE__INIT;
-		Berth__V1__KeyValue l_owner = BERTH__V1__KEY_VALUE__INIT;
-		Berth__V1__KeyValue l_req = BERTH__V1__KEY_VALUE__INIT;
-		Berth__V1__KeyValue l_hash = BERTH__V1__KEY_VALUE__INIT;
-		const Berth__V1__KeyValue *labels[]
-		    = { &l_managed, &l_owner, &l_req, &l_hash };
-
-		l_managed.key = (char *)BERTH_LABEL_MANAGED;
-		l_managed.value = (char *)"true";
-		l_owner.key = (char *)BERTH_LABEL_OWNER;
-		l_owner.value = (char *)(caller != NULL ? caller : "");
-		l_req.key = (char *)BERTH_LABEL_REQUEST_ID;
-		l_req.value = (char *)request_id;
-		l_hash.key = (char *)BERTH_LABEL_SPEC_HASH;
-		l_hash.value = hash;
-		berth_err_clear(&err);
-		rv = berth_engine_container_create(rt->engine, spec, labels, 4,
-		                                   &id, &err);
-		if (rv == 0) {
-			out.created = true;
-			goto out;
-		}
-		/* Lost a race for the name: look again, once. */
-		if (rv != BERTH_EEXISTS || spec->name[0] == '\0')
-			goto out;
+	l_managed.key = (char *)BERTH_LABEL_MANAGED;
+	l_managed.value = (char *)"true";
+	l_owner.key = (char *)BERTH_LABEL_OWNER;
+	l_owner.value = (char *)(caller != NULL ? caller : "");
+	l_req.key = (char *)BERTH_LABEL_REQUEST_ID;
+	l_req.value = (char *)request_id;
+	l_hash.key = (char *)BERTH_LABEL_SPEC_HASH;
+	l_hash.value = hash;
+	berth_err_clear(&err);
+	rv = berth_engine_container_create(rt->engine, spec, labels, 4, &id,
+	                                   &err);
+	if (rv == 0) {
+		out.created = true;
+		goto out;
+	}
+	if (rv == BERTH_EEXISTS && spec->name[0] != '\0') {
+		rv = find_winner(rt, spec, request_id, hash, &id, &err);
+		out.created = false;
 	}
 out:
+	if (key != NULL)
+		key_release(rt, key);
 	if (rv != 0) {
 		rt_fail(call, &err, "CreateContainer");
 		done(NULL, call);
@@ -162,6 +251,7 @@ out:
 		done(&out, call);
 	}
 	free(id);
+	free(key);
 }
 
 /* The state changes that take a container reference and answer Empty. */

@@ -32,6 +32,14 @@ struct berth_runtime {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
 	bool stopping;
+
+	/* Keys ("name:<n>", "req:<id>") of creates under way, under `mu`:
+	 * two identical creates in this process run one after the other,
+	 * so the second finds what the first made. At most one per RPC
+	 * worker. */
+	pthread_cond_t create_done;
+	char **creating;
+	size_t ncreating, creating_cap;
 };
 
 /* The job kind of image pulls. */

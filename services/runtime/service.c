@@ -82,6 +82,7 @@ int berth_runtime_start(struct berth_runtime **out,
 	rt->svc = svc_init;
 	pthread_mutex_init(&rt->mu, NULL);
 	pthread_cond_init(&rt->wake, NULL);
+	pthread_cond_init(&rt->create_done, NULL);
 	rt->build_dir
 	    = berth_strdup(opts->build_dir != NULL ? opts->build_dir : "");
 	rt->rootless = opts->rootless;
@@ -145,8 +146,10 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	runtime_runner_stop(rt);
 	berth_engine_free(rt->engine);
 	berth_store_close(rt->store);
+	pthread_cond_destroy(&rt->create_done);
 	pthread_cond_destroy(&rt->wake);
 	pthread_mutex_destroy(&rt->mu);
+	free(rt->creating);
 	free(rt->build_dir);
 	free(rt);
 }

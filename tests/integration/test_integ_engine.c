@@ -15,10 +15,13 @@
 #include "lib/buf.h"
 #include "lib/engine.h"
 #include "lib/engine_http.h"
+#include "lib/rpc.h"
+#include "services/runtime/runtime.h"
 #include "tests/support/registry.h"
 #include "tests/support/testsupport.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +177,156 @@ static const char *kv_get(Berth__V1__KeyValue **kv, size_t n, const char *k)
 
 static struct ts_registry reg;
 
+/* --- the runtime service over inproc://, for its create path ------- */
+
+static struct berth_runtime *rt;
+static struct berth_rpc_client *rt_cli;
+static char *rt_dir;
+/* A second runtime on the same engine, as in a scale-out. */
+static struct berth_runtime *rt2;
+static struct berth_rpc_client *rt2_cli;
+static char *rt2_dir;
+
+static void runtime_start(struct berth_runtime **r,
+                          struct berth_rpc_client **cli, char **dir,
+                          const char *url)
+{
+	struct berth_runtime_opts o = { 0 };
+	struct berth_err err;
+
+	*dir = ts_tmpdir("engine-runtime");
+	o.data_dir = *dir;
+	o.url = url;
+	o.workers = 4;
+	o.engine.socket_path = ts_docker_socket();
+	assert_ok(berth_runtime_start(r, &o, &err), &err);
+	assert_ok(berth_rpc_client_alloc(cli, &url, 1, NULL, &err), &err);
+}
+
+/* Starts the two runtime services once, on the engine the tests use. */
+static void runtime_up(void)
+{
+	if (rt != NULL)
+		return;
+	runtime_start(&rt, &rt_cli, &rt_dir, "inproc://berth-itest-rt1");
+	runtime_start(&rt2, &rt2_cli, &rt2_dir, "inproc://berth-itest-rt2");
+}
+
+/* One CreateContainer answer, as an async call left it. */
+struct create_result {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int rv;
+	char msg[256];
+	char *id;
+	bool created;
+};
+
+static void create_done(void *arg, int rv, ProtobufCMessage *output,
+                        const struct berth_err *err)
+{
+	struct create_result *r = arg;
+	Berth__V1__CreateContainerReply *rep
+	    = (Berth__V1__CreateContainerReply *)output;
+
+	pthread_mutex_lock(&r->mu);
+	r->rv = rv;
+	if (rv != 0 && err != NULL)
+		snprintf(r->msg, sizeof(r->msg), "%s", err->msg);
+	if (rep != NULL) {
+		r->id = berth_strdup(rep->id);
+		r->created = rep->created;
+		protobuf_c_message_free_unpacked(output, NULL);
+	}
+	r->done = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/*
+ * Sends `n` identical CreateContainer calls at once (with `request_id`,
+ * which may be NULL) and waits for every answer, 60 s at most.
+ */
+static void creates_at_once(const Berth__V1__ContainerSpec *spec,
+                            const char *request_id, struct create_result *r,
+                            size_t n, bool both_runtimes)
+{
+	Berth__V1__CreateContainerRequest req
+	    = BERTH__V1__CREATE_CONTAINER_REQUEST__INIT;
+	struct berth_rpc_opts o
+	    = { .timeout_ms = 60000, .request_id = request_id };
+	struct berth_err err;
+
+	req.spec = (Berth__V1__ContainerSpec *)spec;
+	for (size_t i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		pthread_mutex_init(&r[i].mu, NULL);
+		pthread_cond_init(&r[i].cv, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_ok(berth_rpc_call_async(
+		              both_runtimes && i % 2 == 1 ? rt2_cli : rt_cli,
+		              &berth__v1__runtime__descriptor,
+		              "CreateContainer", &req.base, &o, create_done,
+		              &r[i], &err),
+		          &err);
+	for (size_t i = 0; i < n; i++) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 60;
+		pthread_mutex_lock(&r[i].mu);
+		while (!r[i].done)
+			if (pthread_cond_timedwait(&r[i].cv, &r[i].mu, &until)
+			    != 0)
+				break;
+		pthread_mutex_unlock(&r[i].mu);
+		assert_true(r[i].done);
+		if (r[i].id != NULL) {
+			bool seen = false;
+
+			for (size_t k = 0; k < ntracked; k++)
+				seen = seen || strcmp(tracked[k], r[i].id) == 0;
+			if (!seen) {
+				assert_true(ntracked < MAX_TRACKED);
+				tracked[ntracked++] = berth_strdup(r[i].id);
+			}
+		}
+	}
+}
+
+static void create_results_fini(struct create_result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].id);
+		pthread_cond_destroy(&r[i].cv);
+		pthread_mutex_destroy(&r[i].mu);
+	}
+}
+
+/* Containers carrying berth-test=<run> and berth-test.key=<value>. */
+static size_t count_labelled(const char *value)
+{
+	Berth__V1__ListContainersRequest f
+	    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Berth__V1__ListContainersReply *rep = NULL;
+	Berth__V1__KeyValue kv = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *kvs[] = { &kv };
+	struct berth_err err;
+	size_t n;
+
+	kv.key = "berth-test.key";
+	kv.value = (char *)value;
+	f.all = true;
+	f.labels = kvs;
+	f.n_labels = 1;
+	assert_ok(berth_engine_container_list(eng, &f, &rep, &err), &err);
+	n = rep->n_containers;
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return n;
+}
+
 /* --- setup / teardown ------------------------------------------------ */
 
 static int group_setup(void **state)
@@ -205,6 +358,14 @@ static int group_teardown(void **state)
 	char *path;
 
 	(void)state;
+	berth_rpc_client_free(rt_cli);
+	berth_rpc_client_free(rt2_cli);
+	berth_runtime_stop(rt);
+	berth_runtime_stop(rt2);
+	ts_rmtree(rt_dir);
+	ts_rmtree(rt2_dir);
+	free(rt_dir);
+	free(rt2_dir);
 	while (ntracked > 0) {
 		char *id = tracked[--ntracked];
 
@@ -870,6 +1031,125 @@ static void test_dead_socket_is_unavailable(void **state)
 	free(dir);
 }
 
+/*
+ * Two identical named creates that arrive at once: one makes the
+ * container, the other finds it (created=false). Never ALREADY_EXISTS,
+ * never two containers, whether both reach one runtime or one each
+ * reaches two runtimes on the same engine. Docker holds the name a
+ * moment before the container can be inspected, which is where the
+ * loser used to fail.
+ */
+static void test_runtime_named_creates_at_once(void **state)
+{
+	(void)state;
+	runtime_up();
+	for (int round = 0; round < 6; round++) {
+		Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+		Berth__V1__KeyValue l1 = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue l2 = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue *ls[] = { &l1, &l2 };
+		struct create_result r[2];
+		char *name = new_name();
+
+		l1.key = "berth-test";
+		l1.value = (char *)ts_run_label();
+		l2.key = "berth-test.key";
+		l2.value = name;
+		spec.image = (char *)ts_test_image();
+		spec.name = name;
+		spec.labels = ls;
+		spec.n_labels = 2;
+		/* Odd rounds: one create through each runtime. */
+		creates_at_once(&spec, NULL, r, 2, round % 2 == 1);
+		for (size_t i = 0; i < 2; i++)
+			if (r[i].rv != 0)
+				fail_msg("round %d create %zu: %s (%s)", round,
+				         i, r[i].msg, berth_code_name(r[i].rv));
+		assert_string_equal(r[0].id, r[1].id);
+		assert_true(r[0].created != r[1].created);
+		assert_int_equal(count_labelled(name), 1);
+		create_results_fini(r, 2);
+		free(name);
+	}
+}
+
+/* The same request id sent twice at once, no name: one container. */
+static void test_runtime_request_id_creates_at_once(void **state)
+{
+	(void)state;
+	runtime_up();
+	for (int round = 0; round < 4; round++) {
+		Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+		Berth__V1__KeyValue l1 = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue l2 = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue *ls[] = { &l1, &l2 };
+		struct create_result r[2];
+		char *key = new_name();
+
+		l1.key = "berth-test";
+		l1.value = (char *)ts_run_label();
+		l2.key = "berth-test.key";
+		l2.value = key;
+		spec.image = (char *)ts_test_image();
+		spec.labels = ls;
+		spec.n_labels = 2;
+		creates_at_once(&spec, key, r, 2, false);
+		for (size_t i = 0; i < 2; i++)
+			if (r[i].rv != 0)
+				fail_msg("round %d create %zu: %s (%s)", round,
+				         i, r[i].msg, berth_code_name(r[i].rv));
+		assert_string_equal(r[0].id, r[1].id);
+		assert_true(r[0].created != r[1].created);
+		assert_int_equal(count_labelled(key), 1);
+		create_results_fini(r, 2);
+		free(key);
+	}
+}
+
+/*
+ * Docker resolves a reference by id, then name, then id prefix: a new
+ * name that happens to be a prefix of another container's id must not
+ * be taken for that container.
+ */
+static void test_runtime_name_that_is_an_id_prefix(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__KeyValue l1 = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *ls[] = { &l1 };
+	Berth__V1__ContainerDetail *d = NULL;
+	struct create_result r[1];
+	struct berth_err err;
+	char prefix[13];
+	char *other = NULL;
+
+	(void)state;
+	runtime_up();
+	assert_ok(create(&spec, &other, &err), &err);
+	memcpy(prefix, other, 12);
+	prefix[12] = '\0';
+	l1.key = "berth-test";
+	l1.value = (char *)ts_run_label();
+	spec.image = (char *)ts_test_image();
+	spec.name = prefix;
+	spec.labels = ls;
+	spec.n_labels = 1;
+	creates_at_once(&spec, NULL, r, 1, false);
+	if (r[0].rv != 0)
+		fail_msg("create named %s: %s (%s)", prefix, r[0].msg,
+		         berth_code_name(r[0].rv));
+	assert_true(r[0].created);
+	assert_string_not_equal(r[0].id, other);
+	assert_ok(berth_engine_container_inspect(eng, r[0].id, &d, &err), &err);
+	assert_string_equal(d->summary->name, prefix);
+	detail_free(d);
+	/* Removed by name, so a later run never meets it. */
+	assert_ok(berth_engine_container_remove(eng, r[0].id, true, true, &err),
+	          &err);
+	untrack(r[0].id);
+	create_results_fini(r, 1);
+	free(other);
+}
+
 static void test_open_rejects_bad_config(void **state)
 {
 	struct berth_engine_config cfg = { 0 };
@@ -908,6 +1188,9 @@ int main(void)
 		cmocka_unit_test(test_pull_from_local_registry),
 		cmocka_unit_test(test_dead_socket_is_unavailable),
 		cmocka_unit_test(test_open_rejects_bad_config),
+		cmocka_unit_test(test_runtime_named_creates_at_once),
+		cmocka_unit_test(test_runtime_request_id_creates_at_once),
+		cmocka_unit_test(test_runtime_name_that_is_an_id_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
