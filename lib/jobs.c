@@ -12,6 +12,7 @@
 
 #include "lib/alloc.h"
 #include "lib/sha256.h"
+#include "lib/validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,48 @@ static char *col_str(sqlite3_stmt *stmt, int i)
 	const unsigned char *t = sqlite3_column_text(stmt, i);
 
 	return berth_strdup(t != NULL ? (const char *)t : "");
+}
+
+/*
+ * A copy of `s` fit to store (jobs.h): at most `max` bytes, cut at a
+ * character boundary with "..." after it; invalid UTF-8 as '?', control
+ * characters (an engine's "\r" progress bars, escapes) as ' '. NULL stays
+ * NULL. Caller owns the copy; free with free().
+ */
+static char *clean_text(const char *s, size_t max)
+{
+	size_t n, i = 0, o = 0, limit;
+	char *c;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	limit = n <= max ? n : max - 3;
+	c = berth_malloc(limit + 4);
+	while (i < n) {
+		unsigned char b = (unsigned char)s[i];
+		size_t k = berth_utf8_seq_len(s + i, n - i);
+
+		if (o + (k == 0 ? 1 : k) > limit)
+			break;
+		if (k == 0) {
+			c[o++] = '?';
+			i++;
+		} else if ((b < 0x20 && b != '\t') || b == 0x7f) {
+			c[o++] = ' ';
+			i++;
+		} else {
+			memcpy(c + o, s + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	if (i < n) {
+		memcpy(c + o, "...", 3);
+		o += 3;
+	}
+	c[o] = '\0';
+	return c;
 }
 
 /* Builds a job from a row selected with JOB_COLUMNS. */
@@ -542,6 +585,7 @@ int berth_jobs_progress(struct berth_store *st, const char *id,
 {
 	sqlite3_stmt *stmt = NULL;
 	int64_t now = now_ms();
+	char *line = NULL;
 	int rv;
 
 	if (id == NULL || holder == NULL || holder[0] == '\0')
@@ -570,8 +614,9 @@ int berth_jobs_progress(struct berth_store *st, const char *id,
 	if (rv != 0)
 		goto out;
 	sqlite3_bind_int(stmt, 1, progress);
-	if (detail != NULL)
-		sqlite3_bind_text(stmt, 2, detail, -1, SQLITE_TRANSIENT);
+	line = clean_text(detail, BERTH_JOB_DETAIL_MAX);
+	if (line != NULL)
+		sqlite3_bind_text(stmt, 2, line, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(stmt, 2);
 	sqlite3_bind_int64(stmt, 3, lease_ms);
@@ -583,6 +628,7 @@ int berth_jobs_progress(struct berth_store *st, const char *id,
 		rv = why_unchanged(st, id, holder, err);
 out:
 	berth_store_unlock(st);
+	free(line);
 	return rv;
 }
 
@@ -593,6 +639,7 @@ int berth_jobs_finish(struct berth_store *st, const char *id,
 {
 	sqlite3_stmt *stmt = NULL;
 	int64_t now = now_ms();
+	char *res = NULL, *msg = NULL;
 	int rv;
 
 	if (id == NULL)
@@ -606,6 +653,8 @@ int berth_jobs_finish(struct berth_store *st, const char *id,
 		return berth_err_set(err, BERTH_EINVAL,
 		                     "job error code %d is not a berth code",
 		                     error_code);
+	res = clean_text(result, BERTH_JOB_RESULT_MAX);
+	msg = clean_text(error, BERTH_JOB_ERROR_MAX);
 	berth_store_lock(st);
 	/* A success reports 100 %; the lease is dropped so that nothing
 	 * mistakes an ended job for a live one. */
@@ -622,13 +671,13 @@ int berth_jobs_finish(struct berth_store *st, const char *id,
 		goto out;
 	sqlite3_bind_text(stmt, 1, berth_job_state_name(state), -1,
 	                  SQLITE_STATIC);
-	if (result != NULL)
-		sqlite3_bind_text(stmt, 2, result, -1, SQLITE_TRANSIENT);
+	if (res != NULL)
+		sqlite3_bind_text(stmt, 2, res, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(stmt, 2);
 	sqlite3_bind_int(stmt, 3, error_code);
-	if (error != NULL)
-		sqlite3_bind_text(stmt, 4, error, -1, SQLITE_TRANSIENT);
+	if (msg != NULL)
+		sqlite3_bind_text(stmt, 4, msg, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(stmt, 4);
 	sqlite3_bind_int64(stmt, 5, now);
@@ -642,6 +691,8 @@ int berth_jobs_finish(struct berth_store *st, const char *id,
 		rv = why_unchanged(st, id, holder, err);
 out:
 	berth_store_unlock(st);
+	free(res);
+	free(msg);
 	return rv;
 }
 

@@ -36,6 +36,15 @@ enum berth_job_state {
 
 #define BERTH_JOB_ID_LEN 36 /* UUID text form */
 
+/*
+ * Longest texts a job keeps, in bytes. Longer ones are cut at a UTF-8
+ * boundary and end in "..."; invalid UTF-8 becomes '?' and control
+ * characters but tab become ' ', so a row is always fit for JSON.
+ */
+#define BERTH_JOB_DETAIL_MAX 1024  /* a progress line (engine output) */
+#define BERTH_JOB_ERROR_MAX  4096  /* an error message */
+#define BERTH_JOB_RESULT_MAX 65536 /* a kind-specific result */
+
 struct berth_job {
 	char id[BERTH_JOB_ID_LEN + 1];
 	char *kind;

@@ -650,6 +650,89 @@ static void test_reconcile_leaves_live_holders_alone(void **state)
 	berth_job_free(live);
 }
 
+/* Whether `s` is valid UTF-8 with no control byte but tab. */
+static bool clean_utf8(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; u[i] != '\0';) {
+		size_t k = u[i] < 0x80      ? 1
+		    : (u[i] & 0xE0) == 0xC0 ? 2
+		    : (u[i] & 0xF0) == 0xE0 ? 3
+		    : (u[i] & 0xF8) == 0xF0 ? 4
+		                            : 0;
+
+		if (k == 0 || (u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
+			return false;
+		for (size_t j = 1; j < k; j++)
+			if ((u[i + j] & 0xC0) != 0x80)
+				return false;
+		i += k;
+	}
+	return true;
+}
+
+/* An engine progress line is capped at a character boundary, and bytes
+ * that JSON could not carry are replaced; results and errors likewise. */
+static void test_text_caps_and_utf8(void **state)
+{
+	struct fixture *f = *state;
+	struct berth_job *job, *got = NULL;
+	struct berth_err err;
+	size_t big = BERTH_JOB_RESULT_MAX * 2;
+	char *line = malloc(big + 1);
+
+	assert_non_null(line);
+	/* "é" (2 bytes) repeated from an odd offset: a byte cut at the cap
+	 * would split one. */
+	line[0] = 'x';
+	for (size_t i = 1; i + 1 < big; i += 2)
+		memcpy(line + i, "\xc3\xa9", 2);
+	line[big - 1] = 'y';
+	line[big] = '\0';
+	job = create(f->st, "pull", NULL, "p");
+	assert_ok(berth_jobs_claim(f->st, &got, NULL, "w", 60000, &err), &err);
+	berth_job_free(got);
+	assert_ok(berth_jobs_progress(f->st, job->id, "w", 10, line, 0, &err),
+	          &err);
+	assert_ok(berth_jobs_get(f->st, &got, job->id, &err), &err);
+	assert_true(strlen(got->detail) <= BERTH_JOB_DETAIL_MAX);
+	assert_true(strlen(got->detail) > BERTH_JOB_DETAIL_MAX - 8);
+	assert_true(clean_utf8(got->detail));
+	assert_string_equal(got->detail + strlen(got->detail) - 3, "...");
+	berth_job_free(got);
+
+	/* Bad UTF-8 and a terminal's "\r" and escape are made printable. */
+	assert_ok(berth_jobs_progress(f->st, job->id, "w", 20,
+	                              "a\xff\xc3 x\r\x1b[2Kb\tc", 0, &err),
+	          &err);
+	assert_ok(berth_jobs_get(f->st, &got, job->id, &err), &err);
+	assert_string_equal(got->detail, "a?? x  [2Kb\tc");
+	berth_job_free(got);
+
+	assert_ok(berth_jobs_finish(f->st, job->id, "w", BERTH_JOB_FAILED, line,
+	                            BERTH_EINTERNAL, line + 1, &err),
+	          &err);
+	assert_ok(berth_jobs_get(f->st, &got, job->id, &err), &err);
+	assert_true(strlen(got->result) <= BERTH_JOB_RESULT_MAX);
+	assert_true(strlen(got->error) <= BERTH_JOB_ERROR_MAX);
+	assert_true(clean_utf8(got->result));
+	assert_true(clean_utf8(got->error));
+	/* Short texts are kept exactly. */
+	berth_job_free(got);
+	berth_job_free(job);
+	job = create(f->st, "pull", NULL, "q");
+	assert_ok(berth_jobs_finish(f->st, job->id, NULL, BERTH_JOB_SUCCEEDED,
+	                            "sha256:abc \xc3\xa9", 0, NULL, &err),
+	          &err);
+	assert_ok(berth_jobs_get(f->st, &got, job->id, &err), &err);
+	assert_string_equal(got->result, "sha256:abc \xc3\xa9");
+	assert_string_equal(got->error, "");
+	berth_job_free(got);
+	berth_job_free(job);
+	free(line);
+}
+
 static void test_uuid_unique(void **state)
 {
 	char a[BERTH_JOB_ID_LEN + 1], b[BERTH_JOB_ID_LEN + 1];
@@ -685,6 +768,8 @@ int main(void)
 		    test_reconcile_without_predicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reconcile_leaves_live_holders_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_caps_and_utf8, setup,
+		                                teardown),
 		cmocka_unit_test(test_uuid_unique),
 	};
 
