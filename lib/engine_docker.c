@@ -12,6 +12,7 @@
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/engine_http.h"
+#include "lib/validate.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -170,6 +171,100 @@ static int check_id(const char *id, struct berth_err *err)
 			                     "id: must match "
 			                     "[a-zA-Z0-9][a-zA-Z0-9_.-]*");
 	}
+	return 0;
+}
+
+/*
+ * jansson refuses strings that are not UTF-8 (json_string() returns NULL
+ * and the append or set that takes it quietly does nothing), so every
+ * caller-supplied string is checked before it goes into engine JSON: a
+ * dropped argv entry, env variable or list filter would change what the
+ * call does instead of failing it.
+ */
+static bool utf8_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = berth_utf8_seq_len(s + i, n - i);
+
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/* Names the field, never the value: env values may be secrets. */
+static int not_utf8(const char *field, size_t i, struct berth_err *err)
+{
+	return berth_err_set(err, BERTH_EINVAL, "%s[%zu]: must be UTF-8", field,
+	                     i);
+}
+
+static int check_strv(const char *field, char *const *v, size_t n,
+                      struct berth_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!utf8_ok(v[i]))
+			return not_utf8(field, i, err);
+	return 0;
+}
+
+static int check_kvs(const char *field, const Berth__V1__KeyValue *const *kv,
+                     size_t n, struct berth_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!utf8_ok(kv[i]->key) || !utf8_ok(kv[i]->value))
+			return not_utf8(field, i, err);
+	return 0;
+}
+
+/* Every string of a create request, before any of it becomes JSON. */
+static int check_spec_utf8(const Berth__V1__ContainerSpec *spec,
+                           const Berth__V1__KeyValue *const *labels,
+                           size_t nlabels, struct berth_err *err)
+{
+	const struct {
+		const char *field, *s;
+	} one[] = { { "image", spec->image },
+		    { "name", spec->name },
+		    { "command_line", spec->command_line },
+		    { "working_dir", spec->working_dir } };
+	int rv;
+
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		if (!utf8_ok(one[i].s))
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "%s: must be UTF-8", one[i].field);
+	if ((rv = check_strv("command", spec->command, spec->n_command, err))
+	        != 0
+	    || (rv = check_strv("entrypoint", spec->entrypoint,
+	                        spec->n_entrypoint, err))
+	        != 0
+	    || (rv = check_strv("shell", spec->shell, spec->n_shell, err)) != 0
+	    || (rv = check_kvs("env",
+	                       (const Berth__V1__KeyValue *const *)spec->env,
+	                       spec->n_env, err))
+	        != 0
+	    || (rv = check_kvs("labels",
+	                       (const Berth__V1__KeyValue *const *)spec->labels,
+	                       spec->n_labels, err))
+	        != 0
+	    || (rv = check_kvs("labels", labels, nlabels, err)) != 0)
+		return rv;
+	for (size_t i = 0; i < spec->n_ports; i++)
+		if (!utf8_ok(spec->ports[i]->host_ip)
+		    || !utf8_ok(spec->ports[i]->protocol))
+			return not_utf8("ports", i, err);
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (!utf8_ok(spec->mounts[i]->source)
+		    || !utf8_ok(spec->mounts[i]->target)
+		    || !utf8_ok(spec->mounts[i]->type))
+			return not_utf8("mounts", i, err);
+	if (spec->restart_policy != NULL
+	    && !utf8_ok(spec->restart_policy->name))
+		return not_utf8("restart_policy", 0, err);
 	return 0;
 }
 
@@ -921,6 +1016,9 @@ static int build_create(struct berth_engine *e,
 	    = spec->command_line != NULL && spec->command_line[0] != '\0';
 	int rv;
 
+	rv = check_spec_utf8(spec, labels, nlabels, err);
+	if (rv != 0)
+		goto out;
 	json_object_set_new(cfg, "Image", json_string(spec->image));
 	if (has_line && spec->n_command > 0) {
 		rv = berth_err_set(err, BERTH_EINVAL,
@@ -1220,13 +1318,27 @@ static Berth__V1__ContainerSummary *summary_from_list(const json_t *c)
 	return s;
 }
 
-/* The filters query for a list request, as escaped JSON, or NULL. */
-static char *list_filters(const Berth__V1__ListContainersRequest *f)
+/*
+ * The filters query for a list request, as escaped JSON; `*out` is NULL
+ * when there is no filter. Caller owns `*out`; free with free().
+ */
+static int list_filters(char **out, const Berth__V1__ListContainersRequest *f,
+                        struct berth_err *err)
 {
 	json_t *filters = json_object();
 	json_t *label = json_array();
 	char *text, *esc = NULL;
+	int rv = 0;
 
+	if (f != NULL) {
+		rv = check_kvs("labels",
+		               (const Berth__V1__KeyValue *const *)f->labels,
+		               f->n_labels, err);
+		if (rv == 0 && (!utf8_ok(f->name) || !utf8_ok(f->state)))
+			rv = not_utf8("filter", 0, err);
+		if (rv != 0)
+			goto out;
+	}
 	for (size_t i = 0; f != NULL && i < f->n_labels; i++) {
 		const Berth__V1__KeyValue *kv = f->labels[i];
 		char *s = kv->value != NULL && kv->value[0] != '\0'
@@ -1255,13 +1367,19 @@ static char *list_filters(const Berth__V1__ListContainersRequest *f)
 	}
 	if (json_object_size(filters) > 0) {
 		text = json_dumps(filters, JSON_COMPACT);
-		if (text != NULL)
-			esc = berth_http_escape(text);
+		if (text == NULL) {
+			rv = berth_err_set(err, BERTH_EINTERNAL,
+			                   "cannot serialise list filters");
+			goto out;
+		}
+		esc = berth_http_escape(text);
 		free(text);
 	}
+	*out = esc;
+out:
 	json_decref(label);
 	json_decref(filters);
-	return esc;
+	return rv;
 }
 
 static int docker_container_list(struct berth_engine *e,
@@ -1269,8 +1387,8 @@ static int docker_container_list(struct berth_engine *e,
                                  Berth__V1__ListContainersReply **out,
                                  struct berth_err *err)
 {
-	char *filters = list_filters(filter);
-	char *path;
+	char *filters = NULL;
+	char *path = NULL;
 	json_t *arr = NULL, *c;
 	Berth__V1__ListContainersReply *rep = NULL;
 	struct reply r;
@@ -1279,6 +1397,9 @@ static int docker_container_list(struct berth_engine *e,
 	int rv;
 
 	reply_init(&r);
+	rv = list_filters(&filters, filter, err);
+	if (rv != 0)
+		goto out;
 	path = filters != NULL
 	    ? berth_asprintf("/containers/json?all=%d&filters=%s", all, filters)
 	    : berth_asprintf("/containers/json?all=%d", all);

@@ -1032,6 +1032,54 @@ static void test_dead_socket_is_unavailable(void **state)
 }
 
 /*
+ * Strings that are not UTF-8 cannot go into the engine's JSON: jansson
+ * refuses them, and a refused argv entry, env value or filter must fail
+ * the call instead of quietly dropping out of it.
+ */
+static void test_non_utf8_is_refused_not_dropped(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__ListContainersRequest f
+	    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Berth__V1__ListContainersReply *rep = NULL;
+	Berth__V1__KeyValue env = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *envs[] = { &env };
+	Berth__V1__KeyValue kv = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *kvs[] = { &kv };
+	char *argv[] = { "echo", "caf\xe9" };
+	struct berth_err err;
+	char *id = NULL;
+
+	(void)state;
+	spec.command = argv;
+	spec.n_command = 2;
+	assert_int_equal(create(&spec, &id, &err), BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "command[1]"));
+	assert_null(id);
+
+	spec.command = NULL;
+	spec.n_command = 0;
+	env.key = "SECRET";
+	env.value = "s3cr\xff";
+	spec.env = envs;
+	spec.n_env = 1;
+	assert_int_equal(create(&spec, &id, &err), BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "env[0]"));
+	assert_null(strstr(err.msg, "s3cr"));
+	assert_null(id);
+
+	/* A filter that cannot be sent must not widen the list. */
+	kv.key = "berth.test.engine";
+	kv.value = "\xc3";
+	f.all = true;
+	f.labels = kvs;
+	f.n_labels = 1;
+	assert_int_equal(berth_engine_container_list(eng, &f, &rep, &err),
+	                 BERTH_EINVAL);
+	assert_null(rep);
+}
+
+/*
  * Two identical named creates that arrive at once: one makes the
  * container, the other finds it (created=false). Never ALREADY_EXISTS,
  * never two containers, whether both reach one runtime or one each
@@ -1188,6 +1236,7 @@ int main(void)
 		cmocka_unit_test(test_pull_from_local_registry),
 		cmocka_unit_test(test_dead_socket_is_unavailable),
 		cmocka_unit_test(test_open_rejects_bad_config),
+		cmocka_unit_test(test_non_utf8_is_refused_not_dropped),
 		cmocka_unit_test(test_runtime_named_creates_at_once),
 		cmocka_unit_test(test_runtime_request_id_creates_at_once),
 		cmocka_unit_test(test_runtime_name_that_is_an_id_prefix),
