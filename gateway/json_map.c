@@ -240,22 +240,51 @@ static int map_argv(const json_t *v, const char *field, char ***argv, size_t *n,
 	return 0;
 }
 
+/* `v` is an object of at most `max` members; `what` names the shape. */
+static int check_object(const json_t *v, const char *field, const char *what,
+                        size_t max, struct berth_err *err)
+{
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL, "%s: expected %s",
+		                     field, what);
+	if (json_object_size(v) > max)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: more than %zu entries", field, max);
+	return 0;
+}
+
+/* Copies an object already checked to hold only strings. */
+static Berth__V1__KeyValue **kvs_from_object(const json_t *v, size_t *n)
+{
+	Berth__V1__KeyValue **kvs
+	    = berth_calloc(json_object_size(v) + 1, sizeof(void *));
+	const char *key;
+	json_t *val;
+
+	*n = 0;
+	json_object_foreach((json_t *)v, key, val)
+	{
+		Berth__V1__KeyValue *kv = berth_malloc(sizeof(*kv));
+
+		berth__v1__key_value__init(kv);
+		kv->key = berth_strdup(key);
+		kv->value = berth_strdup(json_string_value(val));
+		kvs[(*n)++] = kv;
+	}
+	return kvs;
+}
+
 static int map_env(Berth__V1__ContainerSpec *spec, const json_t *v,
                    struct berth_err *err)
 {
 	const char *key;
 	json_t *val;
-	size_t n = 0;
 	int rv;
 
-	if (!json_is_object(v))
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "environment: expected an object of "
-		                     "strings");
-	if (json_object_size(v) > MAX_LIST)
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "environment: more than %d entries",
-		                     MAX_LIST);
+	rv = check_object(v, "environment", "an object of strings", MAX_LIST,
+	                  err);
+	if (rv != 0)
+		return rv;
 	json_object_foreach((json_t *)v, key, val)
 	{
 		rv = berth_validate_env_key("environment", key, err);
@@ -272,17 +301,7 @@ static int map_env(Berth__V1__ContainerSpec *spec, const json_t *v,
 			                     "bytes",
 			                     key, MAX_VALUE);
 	}
-	spec->env = berth_calloc(json_object_size(v) + 1, sizeof(void *));
-	json_object_foreach((json_t *)v, key, val)
-	{
-		Berth__V1__KeyValue *kv = berth_malloc(sizeof(*kv));
-
-		berth__v1__key_value__init(kv);
-		kv->key = berth_strdup(key);
-		kv->value = berth_strdup(json_string_value(val));
-		spec->env[n++] = kv;
-	}
-	spec->n_env = n;
+	spec->env = kvs_from_object(v, &spec->n_env);
 	return 0;
 }
 
@@ -292,16 +311,11 @@ static int map_labels(Berth__V1__ContainerSpec *spec, const json_t *v,
 	char field[160]; /* "labels." and a key of at most 128 bytes */
 	const char *key;
 	json_t *val;
-	size_t n = 0;
 	int rv;
 
-	if (!json_is_object(v))
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "labels: expected an object of strings");
-	if (json_object_size(v) > MAX_LABELS)
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "labels: more than %d entries",
-		                     MAX_LABELS);
+	rv = check_object(v, "labels", "an object of strings", MAX_LABELS, err);
+	if (rv != 0)
+		return rv;
 	json_object_foreach((json_t *)v, key, val)
 	{
 		rv = berth_validate_label_key("labels", key, err);
@@ -317,17 +331,7 @@ static int map_labels(Berth__V1__ContainerSpec *spec, const json_t *v,
 		if (rv != 0)
 			return rv;
 	}
-	spec->labels = berth_calloc(json_object_size(v) + 1, sizeof(void *));
-	json_object_foreach((json_t *)v, key, val)
-	{
-		Berth__V1__KeyValue *kv = berth_malloc(sizeof(*kv));
-
-		berth__v1__key_value__init(kv);
-		kv->key = berth_strdup(key);
-		kv->value = berth_strdup(json_string_value(val));
-		spec->labels[n++] = kv;
-	}
-	spec->n_labels = n;
+	spec->labels = kvs_from_object(v, &spec->n_labels);
 	return 0;
 }
 
@@ -442,13 +446,10 @@ static int map_ports(Berth__V1__ContainerSpec *spec, const json_t *v,
 	json_t *val;
 	int rv;
 
-	if (!json_is_object(v))
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "ports: expected an object like "
-		                     "{\"8080\": \"80\"}");
-	if (json_object_size(v) > MAX_PORTS)
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "ports: more than %d entries", MAX_PORTS);
+	rv = check_object(v, "ports", "an object like {\"8080\": \"80\"}",
+	                  MAX_PORTS, err);
+	if (rv != 0)
+		return rv;
 	spec->ports = berth_calloc(json_object_size(v) + 1, sizeof(void *));
 	json_object_foreach((json_t *)v, key, val)
 	{
@@ -617,6 +618,16 @@ int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
 	    = { "image",          "name",    "ports",      "environment",
 		"restart_policy", "command", "entrypoint", "working_dir",
 		"mounts",         "labels",  NULL };
+	/* The members that map to a part of the spec; null means absent. */
+	static const struct {
+		const char *key;
+		int (*map)(Berth__V1__ContainerSpec *, const json_t *,
+		           struct berth_err *);
+	} members[] = {
+		{ "environment", map_env }, { "labels", map_labels },
+		{ "ports", map_ports },     { "restart_policy", map_restart },
+		{ "mounts", map_mounts },
+	};
 	Berth__V1__ContainerSpec *spec = NULL;
 	const char *s;
 	json_t *v;
@@ -677,30 +688,11 @@ int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
 		if (rv != 0)
 			goto out;
 	}
-	if ((v = json_object_get(obj, "environment")) != NULL
-	    && !json_is_null(v)) {
-		rv = map_env(spec, v, err);
-		if (rv != 0)
-			goto out;
-	}
-	if ((v = json_object_get(obj, "labels")) != NULL && !json_is_null(v)) {
-		rv = map_labels(spec, v, err);
-		if (rv != 0)
-			goto out;
-	}
-	if ((v = json_object_get(obj, "ports")) != NULL && !json_is_null(v)) {
-		rv = map_ports(spec, v, err);
-		if (rv != 0)
-			goto out;
-	}
-	if ((v = json_object_get(obj, "restart_policy")) != NULL
-	    && !json_is_null(v)) {
-		rv = map_restart(spec, v, err);
-		if (rv != 0)
-			goto out;
-	}
-	if ((v = json_object_get(obj, "mounts")) != NULL && !json_is_null(v)) {
-		rv = map_mounts(spec, v, err);
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		v = json_object_get(obj, members[i].key);
+		if (v == NULL || json_is_null(v))
+			continue;
+		rv = members[i].map(spec, v, err);
 		if (rv != 0)
 			goto out;
 	}
