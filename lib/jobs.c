@@ -317,7 +317,6 @@ static int why_unchanged(struct berth_store *st, const char *id,
 static void request_hash(const char *kind, const void *payload,
                          size_t payload_len, char out[BERTH_SHA256_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	struct berth_sha256 ctx;
 	uint8_t d[BERTH_SHA256_LEN];
 
@@ -326,11 +325,7 @@ static void request_hash(const char *kind, const void *payload,
 	if (payload_len > 0)
 		berth_sha256_update(&ctx, payload, payload_len);
 	berth_sha256_final(&ctx, d);
-	for (int i = 0; i < BERTH_SHA256_LEN; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 0xf];
-	}
-	out[BERTH_SHA256_HEX_LEN] = '\0';
+	berth_sha256_digest_hex(d, out);
 }
 
 /*

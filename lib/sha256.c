@@ -152,21 +152,28 @@ void berth_sha256_final(struct berth_sha256 *ctx, uint8_t out[BERTH_SHA256_LEN])
 	ctx->used = 0;
 }
 
+void berth_sha256_digest_hex(const uint8_t d[BERTH_SHA256_LEN],
+                             char out[BERTH_SHA256_HEX_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < BERTH_SHA256_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
+	}
+	out[BERTH_SHA256_HEX_LEN] = '\0';
+}
+
 void berth_sha256_hex(const void *data, size_t len,
                       char out[BERTH_SHA256_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	struct berth_sha256 ctx;
 	uint8_t d[BERTH_SHA256_LEN];
 
 	berth_sha256_init(&ctx);
 	berth_sha256_update(&ctx, data, len);
 	berth_sha256_final(&ctx, d);
-	for (int i = 0; i < BERTH_SHA256_LEN; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 0xf];
-	}
-	out[BERTH_SHA256_HEX_LEN] = '\0';
+	berth_sha256_digest_hex(d, out);
 }
 
 int berth_ct_equal(const void *a, const void *b, size_t n)

@@ -29,6 +29,11 @@ void berth_sha256_final(struct berth_sha256 *ctx,
 void berth_sha256_hex(const void *data, size_t len,
                       char out[BERTH_SHA256_HEX_LEN + 1]);
 
+/* A digest as 64 lowercase hex digits plus NUL (for a streamed digest
+ * made with init/update/final). */
+void berth_sha256_digest_hex(const uint8_t d[BERTH_SHA256_LEN],
+                             char out[BERTH_SHA256_HEX_LEN + 1]);
+
 /*
  * Compares `n` bytes in time that does not depend on where they differ.
  * Returns 1 when equal, 0 otherwise.

@@ -14,18 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void to_hex(const uint8_t d[BERTH_SHA256_LEN],
-                   char out[BERTH_SHA256_HEX_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < BERTH_SHA256_LEN; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 0xf];
-	}
-	out[BERTH_SHA256_HEX_LEN] = '\0';
-}
-
 static void test_fips_vectors(void **state)
 {
 	static const struct {
@@ -78,7 +66,7 @@ static void test_million_a(void **state)
 		off += take;
 	}
 	berth_sha256_final(&ctx, d);
-	to_hex(d, hex);
+	berth_sha256_digest_hex(d, hex);
 	assert_string_equal(
 	    hex,
 	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
@@ -108,7 +96,7 @@ static void test_incremental_matches_one_shot(void **state)
 			berth_sha256_update(&ctx, msg + cut, mid - cut);
 			berth_sha256_update(&ctx, msg + mid, len - mid);
 			berth_sha256_final(&ctx, d);
-			to_hex(d, inc);
+			berth_sha256_digest_hex(d, inc);
 			if (strcmp(one, inc) != 0)
 				fail_msg("len %zu cut %zu: %s != %s", len, cut,
 				         inc, one);
