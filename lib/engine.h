@@ -41,6 +41,8 @@ struct berth_engine;
 /*
  * Progress of an image pull: `percent` 0..100 or -1 when unknown, and
  * the engine's latest status line. Return non-zero to abandon the pull.
+ * Called for each status line and also about once a second while the
+ * engine says nothing, so a caller can always abandon a stalled pull.
  */
 typedef int (*berth_engine_progress_fn)(void *arg, int percent,
                                         const char *status);

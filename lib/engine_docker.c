@@ -618,6 +618,7 @@ struct pull_state {
 	size_t nlayers;
 	bool failed;
 	bool cancelled;
+	char last[ENGINE_MSG_MAX]; /* the latest status line */
 	char errmsg[ENGINE_MSG_MAX];
 	struct berth_err *err;
 };
@@ -714,6 +715,7 @@ static int pull_line(struct pull_state *st, const char *text, size_t len)
 		berth_http_engine_message(s, strlen(s), line, sizeof(line));
 		free(s);
 	}
+	memcpy(st->last, line, sizeof(line));
 	if (st->progress != NULL
 	    && st->progress(st->arg, pull_percent(st), line) != 0) {
 		st->cancelled = true;
@@ -722,6 +724,23 @@ static int pull_line(struct pull_state *st, const char *text, size_t len)
 out:
 	json_decref(j);
 	return rv;
+}
+
+/*
+ * Stream tick, about once a second: asks the caller again with the
+ * latest status, so a pull whose engine went quiet can be abandoned.
+ */
+static int pull_tick(void *arg)
+{
+	struct pull_state *st = arg;
+
+	if (st->progress == NULL
+	    || st->progress(st->arg, pull_percent(st),
+	                    st->last[0] != '\0' ? st->last : "waiting")
+	        == 0)
+		return 0;
+	st->cancelled = true;
+	return BERTH_ECANCELLED;
 }
 
 /* Stream callback: split into lines, handle each complete one. */
@@ -790,6 +809,7 @@ static int docker_image_pull(struct berth_engine *e, const char *ref,
 	struct pull_state *st = NULL;
 	struct berth_buf errbody;
 	struct berth_http_req req = { 0 };
+	struct berth_http_stream_limits limits = { .tick = pull_tick };
 	json_t *img = NULL;
 	const char *id;
 	bool digest;
@@ -818,7 +838,7 @@ static int docker_image_pull(struct berth_engine *e, const char *ref,
 
 	req.method = "POST";
 	req.path = full;
-	rv = berth_http_stream(berth_engine_http_target(e), &req, NULL,
+	rv = berth_http_stream(berth_engine_http_target(e), &req, &limits,
 	                       pull_chunk, st, &status, &errbody, err);
 	if (rv == 0 && status >= 200 && status < 300 && st->line.len > 0)
 		rv = pull_line(st, st->line.data, st->line.len);

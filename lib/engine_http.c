@@ -70,6 +70,8 @@ struct xfer {
 	int checked; /* 0 = status not looked at yet, 1 = 2xx, -1 = not */
 	int cb_rv;   /* the callback's code when it stopped the transfer */
 	struct berth_buf *errbody;
+	berth_http_tick_fn tick;
+	curl_off_t next_tick_us; /* CURLINFO_TOTAL_TIME_T of the next tick */
 };
 
 static size_t write_buf(char *p, size_t size, size_t nmemb, void *userdata)
@@ -109,6 +111,31 @@ static size_t write_stream(char *p, size_t size, size_t nmemb, void *userdata)
 		return 0;
 	}
 	return n;
+}
+
+/* curl calls this many times a second, idle or not: pass it on to the
+ * caller's tick about once a second. */
+static int xferinfo(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = userdata;
+	curl_off_t now = 0;
+	int rv;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (curl_easy_getinfo(x->curl, CURLINFO_TOTAL_TIME_T, &now) != CURLE_OK
+	    || now < x->next_tick_us)
+		return 0;
+	x->next_tick_us = now + 1000000;
+	rv = x->tick(x->arg);
+	if (rv != 0) {
+		x->cb_rv = rv < 0 ? rv : BERTH_ECANCELLED;
+		return 1; /* aborts with CURLE_ABORTED_BY_CALLBACK */
+	}
+	return 0;
 }
 
 /* Maps a curl failure to a berth code and a message naming the target. */
@@ -319,9 +346,17 @@ int berth_http_stream(const struct berth_http_target *t,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, low_b);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, low_s);
+	if (limits != NULL && limits->tick != NULL) {
+		x.tick = limits->tick;
+		x.next_tick_us = 1000000;
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 
 	cc = curl_easy_perform(c);
-	if (cc == CURLE_WRITE_ERROR && x.cb_rv != 0) {
+	if ((cc == CURLE_WRITE_ERROR || cc == CURLE_ABORTED_BY_CALLBACK)
+	    && x.cb_rv != 0) {
 		rv = x.cb_rv;
 		if (err != NULL && err->code != rv)
 			berth_err_set(err, rv, "engine stream stopped");

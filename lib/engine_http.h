@@ -91,11 +91,21 @@ int berth_http_do(const struct berth_http_target *t,
  */
 typedef int (*berth_http_chunk_fn)(void *arg, const char *data, size_t len);
 
+/*
+ * Called about once a second for as long as a stream is under way, data
+ * or not, with the `arg` of berth_http_stream(). Return 0 to go on, or a
+ * negative berth code to stop the transfer as a chunk callback would.
+ * It lets a caller abandon a stream whose engine has gone quiet without
+ * waiting for the low-speed limit (minutes).
+ */
+typedef int (*berth_http_tick_fn)(void *arg);
+
 /* Limits for a stream; zero fields take the defaults given. */
 struct berth_http_stream_limits {
-	long total_ms;        /* whole transfer; 0 = 30 min */
-	long low_speed_bytes; /* abort when slower than this ... */
-	long low_speed_s;     /* ... for this long; 0 = 1 byte / 300 s */
+	long total_ms;           /* whole transfer; 0 = 30 min */
+	long low_speed_bytes;    /* abort when slower than this ... */
+	long low_speed_s;        /* ... for this long; 0 = 1 byte / 300 s */
+	berth_http_tick_fn tick; /* NULL = none */
 };
 
 /*

@@ -1198,6 +1198,58 @@ static void test_runtime_name_that_is_an_id_prefix(void **state)
 	free(other);
 }
 
+/* Abandons the pull once its deadline (an int64_t, ms) has passed. */
+static int abandon_after(void *arg, int percent, const char *status)
+{
+	(void)percent;
+	(void)status;
+	return ts_now_ms() >= *(int64_t *)arg ? 1 : 0;
+}
+
+/*
+ * An engine that takes the pull and then says nothing (a registry that
+ * hangs): the caller must still be able to abandon it, as the runtime
+ * does when it shuts down, without waiting for the low-speed limit.
+ */
+static void test_silent_pull_can_be_abandoned(void **state)
+{
+	struct berth_engine_config cfg = { 0 };
+	struct berth_engine *silent = NULL;
+	struct sockaddr_un sa = { 0 };
+	struct berth_err err;
+	char *dir = ts_tmpdir("engine-silent");
+	char *path = berth_asprintf("%s/silent.sock", dir);
+	char *image_id = NULL;
+	int64_t t0, deadline;
+	int fd;
+
+	(void)state;
+	/* Listening, never accepting: the kernel completes the connection
+	 * and the request is written, but no answer ever comes. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	cfg.socket_path = path;
+	assert_ok(berth_engine_open(&silent, &cfg, &err), &err);
+	t0 = ts_now_ms();
+	deadline = t0 + 1000;
+	assert_int_equal(berth_engine_image_pull(silent, "berth-test/quiet:1",
+	                                         abandon_after, &deadline,
+	                                         &image_id, &err),
+	                 BERTH_ECANCELLED);
+	assert_true(ts_now_ms() - t0 < 5000);
+	assert_null(image_id);
+	berth_engine_free(silent);
+	close(fd);
+	free(path);
+	ts_rmtree(dir);
+	free(dir);
+}
+
 static void test_open_rejects_bad_config(void **state)
 {
 	struct berth_engine_config cfg = { 0 };
@@ -1236,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_pull_from_local_registry),
 		cmocka_unit_test(test_dead_socket_is_unavailable),
 		cmocka_unit_test(test_open_rejects_bad_config),
+		cmocka_unit_test(test_silent_pull_can_be_abandoned),
 		cmocka_unit_test(test_non_utf8_is_refused_not_dropped),
 		cmocka_unit_test(test_runtime_named_creates_at_once),
 		cmocka_unit_test(test_runtime_request_id_creates_at_once),
