@@ -223,23 +223,25 @@ void berth_rpc_client_free(struct berth_rpc_client *cli)
 {
 	if (cli == NULL)
 		return;
+	/*
+	 * Every call ends before the socket closes: closing the socket
+	 * first raced a call's own nng_ctx_close against the socket's
+	 * teardown inside nng (seen as an nng panic on a destroyed mutex).
+	 * So: refuse new calls, cancel the ones under way (each then fails
+	 * with ECANCELLED, runs its callback and closes its context on a
+	 * live socket), wait for the last, and only then close the socket.
+	 */
 	pthread_mutex_lock(&cli->mu);
 	cli->closing = true;
-	/* Async calls waiting for a peer are parked on a timer, not on
-	 * the socket: cancel them all (the rest would end at nng_close). */
 	for (struct rpc_op *op = cli->ops; op != NULL; op = op->next)
-		if (op->done != NULL)
-			nng_aio_cancel(op->aio);
+		nng_aio_cancel(op->aio);
 	pthread_cond_broadcast(&cli->cv);
-	pthread_mutex_unlock(&cli->mu);
-	/* Fails every send and receive under way with NNG_ECLOSED. */
-	if (cli->sock_open)
-		nng_close(cli->sock);
-	cli->sock_open = false;
-	pthread_mutex_lock(&cli->mu);
 	while (cli->inflight > 0)
 		pthread_cond_wait(&cli->cv, &cli->mu);
 	pthread_mutex_unlock(&cli->mu);
+	if (cli->sock_open)
+		nng_close(cli->sock);
+	cli->sock_open = false;
 	pthread_cond_destroy(&cli->cv);
 	pthread_mutex_destroy(&cli->mu);
 	free(cli->pipes);
@@ -551,6 +553,12 @@ static bool op_step(struct rpc_op *op, int *rv, ProtobufCMessage **output,
 			*rv = fail_nng(op, nrv, err);
 			return true;
 		}
+		/* A close that swept the calls while this send completed
+		 * must not find a fresh receive started after its sweep. */
+		if (op_client_closing(op)) {
+			*rv = fail_nng(op, NNG_ECLOSED, err);
+			return true;
+		}
 		op->state = OP_RECV;
 		nng_aio_set_timeout(op->aio,
 		                    op_remaining(op) > 0 ? op_remaining(op)
@@ -613,9 +621,10 @@ int berth_rpc_call_async(struct berth_rpc_client *cli,
 	/* Both paths complete through op_cb, never from here. The lock
 	 * orders this start before a concurrent free's cancel sweep. */
 	pthread_mutex_lock(&cli->mu);
-	if (berth_rpc_client_peers(cli) > 0) {
+	if (!cli->closing && berth_rpc_client_peers(cli) > 0) {
 		op_send(op);
 	} else {
+		/* No peer yet, or closing: op_cb's wait-peer step decides. */
 		op->state = OP_WAIT_PEER;
 		nng_sleep_aio(cli->closing ? 0 : PEER_POLL_MS, op->aio);
 	}
@@ -675,7 +684,16 @@ int berth_rpc_call(struct berth_rpc_client *cli,
 		                           : fail_unavail(op, err);
 		goto out;
 	}
+	/* Under the lock, so a concurrent free's cancel sweep either sees
+	 * this send or has already marked the client closing. */
+	pthread_mutex_lock(&cli->mu);
+	if (cli->closing) {
+		pthread_mutex_unlock(&cli->mu);
+		rv = fail_nng(op, NNG_ECLOSED, err);
+		goto out;
+	}
 	op_send(op);
+	pthread_mutex_unlock(&cli->mu);
 	nng_aio_wait(op->aio);
 	if (!op_step(op, &rv, &o, err)) {
 		/* The send went through; op_step started the receive. */
