@@ -31,7 +31,8 @@ static const char *label_value(Berth__V1__KeyValue **labels, size_t n,
  * Looks for a container this create already made or that holds its name.
  * Returns 0 with *id set (caller frees) when an identical one exists,
  * BERTH_ENOTFOUND when there is none, BERTH_EEXISTS when the name is
- * taken by a different configuration.
+ * taken by a different configuration, BERTH_EPRECOND when (without a
+ * name) the request id already made a container of another one.
  */
 static int find_existing(struct berth_runtime *rt,
                          const Berth__V1__ContainerSpec *spec,
@@ -100,6 +101,12 @@ static int find_existing(struct berth_runtime *rt,
 			rv = 0;
 			break;
 		}
+		/* As for jobs: one request id, one request. */
+		rv = berth_err_set(err, BERTH_EPRECOND,
+		                   "request id %.128s was already used to "
+		                   "create a container with another "
+		                   "configuration",
+		                   request_id);
 	}
 	protobuf_c_message_free_unpacked(&list->base, NULL);
 	return rv;

@@ -224,6 +224,48 @@ static void test_duplicate_name_with_other_config_conflicts(void **state)
 	free(name);
 }
 
+static void test_create_without_name_is_idempotent_by_key(void **state)
+{
+	char key[96], hdr[128];
+	const char *headers[] = { hdr, NULL };
+	char *body = berth_asprintf(
+	    "{\"image\":\"%s\",\"command\":[\"sleep\",\"300\"],"
+	    "\"labels\":{\"berth-test\":\"%s\"}}",
+	    ts_test_image(), ts_run_label());
+	char *other = berth_asprintf(
+	    "{\"image\":\"%s\",\"command\":[\"sleep\",\"301\"],"
+	    "\"labels\":{\"berth-test\":\"%s\"}}",
+	    ts_test_image(), ts_run_label());
+	json_t *j = NULL;
+	char *id;
+
+	(void)state;
+	snprintf(key, sizeof(key), "create-%ld-%s", (long)getpid(),
+	         ts_run_label());
+	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+	assert_int_equal(ts_http(berth.base, "POST", "/api/v1/containers", body,
+	                         berth.token, headers, &j),
+	                 201);
+	id = berth_strdup(ts_json_str(j, "id"));
+	json_decref(j);
+	/* A retry of the same request finds the container it made. */
+	assert_int_equal(ts_http(berth.base, "POST", "/api/v1/containers", body,
+	                         berth.token, headers, &j),
+	                 200);
+	assert_string_equal(ts_json_str(j, "id"), id);
+	json_decref(j);
+	/* The key of another request is refused, and makes nothing. */
+	assert_int_equal(ts_http(berth.base, "POST", "/api/v1/containers",
+	                         other, berth.token, headers, &j),
+	                 409);
+	assert_string_equal(ts_error_code(j), "FAILED_PRECONDITION");
+	json_decref(j);
+	remove_container(id);
+	free(id);
+	free(other);
+	free(body);
+}
+
 static void test_unknown_image_is_not_found(void **state)
 {
 	char *body = berth_asprintf(
@@ -411,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_seed_lifecycle),
 		cmocka_unit_test(
 		    test_duplicate_name_with_other_config_conflicts),
+		cmocka_unit_test(test_create_without_name_is_idempotent_by_key),
 		cmocka_unit_test(test_unknown_image_is_not_found),
 		cmocka_unit_test(test_bad_input_is_400_naming_the_field),
 		cmocka_unit_test(test_unknown_id_is_404),
