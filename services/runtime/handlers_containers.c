@@ -157,9 +157,10 @@ static void key_release(struct berth_runtime *rt, const char *key)
 #define NAME_RACE_SLEEP_MS 50
 
 /*
- * After the engine said the name is in use: a create elsewhere (another
- * runtime on this engine) holds it. The engine reserves a name before
- * the container can be inspected, so look a little while for it.
+ * After the engine said the name is in use: either a container with it
+ * exists (the same configuration: return it), or a create elsewhere
+ * (another runtime on this engine) holds it, and the engine reserves a
+ * name before the container can be inspected, so look a little while.
  * Returns as find_existing(), with BERTH_EEXISTS (retryable) if nothing
  * showed up in time.
  */
@@ -220,13 +221,19 @@ void rt_create_container(Berth__V1__Runtime_Service *svc,
 	if (key != NULL)
 		key_hold(rt, key);
 
-	rv = find_existing(rt, spec, request_id, hash, &id, &err);
-	if (rv == 0) {
-		out.created = false;
-		goto out;
+	/* With a name, the engine itself refuses a second container: create
+	 * first and look only when the name is taken, one engine call in the
+	 * common case. Without one, a resent request is known only by its
+	 * request id label, so look first. */
+	if (spec->name[0] == '\0') {
+		rv = find_existing(rt, spec, request_id, hash, &id, &err);
+		if (rv == 0) {
+			out.created = false;
+			goto out;
+		}
+		if (rv != BERTH_ENOTFOUND)
+			goto out;
 	}
-	if (rv != BERTH_ENOTFOUND)
-		goto out;
 
 	l_managed.key = (char *)BERTH_LABEL_MANAGED;
 	l_managed.value = (char *)"true";
