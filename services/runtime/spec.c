@@ -80,10 +80,11 @@ static int check_ports(const Berth__V1__ContainerSpec *spec,
 			                     "ports: port numbers must be "
 			                     "1..65535");
 		if (p->protocol[0] != '\0' && strcmp(p->protocol, "tcp") != 0
-		    && strcmp(p->protocol, "udp") != 0)
+		    && strcmp(p->protocol, "udp") != 0
+		    && strcmp(p->protocol, "sctp") != 0)
 			return berth_err_set(
 			    err, BERTH_EINVAL,
-			    "ports: protocol must be tcp or udp");
+			    "ports: protocol must be tcp, udp or sctp");
 		if (berth_validate_text("ports.host_ip", p->host_ip, 64, err)
 		    != 0)
 			return BERTH_EINVAL;

@@ -266,6 +266,24 @@ static void test_create_without_name_is_idempotent_by_key(void **state)
 	free(body);
 }
 
+static void test_sctp_port_passes_gateway_and_runtime(void **state)
+{
+	char *name = unique_name("sctp");
+	char *body = berth_asprintf(
+	    "{\"image\":\"%s\",\"name\":\"%s\",\"ports\":{\"0\":"
+	    "\"9000/sctp\"},\"labels\":{\"berth-test\":\"%s\"}}",
+	    ts_test_image(), name, ts_run_label());
+	json_t *j = NULL;
+
+	(void)state;
+	/* Both layers check ports: they must agree on what is allowed. */
+	assert_int_equal(req("POST", "/api/v1/containers", body, &j), 201);
+	remove_container(ts_json_str(j, "id"));
+	json_decref(j);
+	free(body);
+	free(name);
+}
+
 static void test_unknown_image_is_not_found(void **state)
 {
 	char *body = berth_asprintf(
@@ -454,6 +472,7 @@ int main(void)
 		cmocka_unit_test(
 		    test_duplicate_name_with_other_config_conflicts),
 		cmocka_unit_test(test_create_without_name_is_idempotent_by_key),
+		cmocka_unit_test(test_sctp_port_passes_gateway_and_runtime),
 		cmocka_unit_test(test_unknown_image_is_not_found),
 		cmocka_unit_test(test_bad_input_is_400_naming_the_field),
 		cmocka_unit_test(test_unknown_id_is_404),
