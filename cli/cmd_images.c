@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,6 @@
 /* Jobs are polled this often, for at most this long. */
 #define POLL_MS     300
 #define PULL_WAIT_S (60 * 60)
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static const char *str(const json_t *obj, const char *key)
 {
@@ -89,7 +83,7 @@ int cmd_pull(int argc, char **argv)
 			rv = job_outcome(r);
 			goto out;
 		}
-		sleep_ms(POLL_MS);
+		berth_sleep_ms(POLL_MS);
 		json_decref(r);
 		st = cli_request(&c, "GET", path, NULL, &r);
 		if (st != 200) {

@@ -5,6 +5,7 @@
 #include "cli/engine_boot.h"
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 #include "lib/engine.h"
 #include "lib/log.h"
 
@@ -33,13 +34,6 @@ static int ping(const char *socket_path)
 		rv = berth_engine_ping(e, NULL);
 	berth_engine_free(e);
 	return rv;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 int engine_boot_ensure(struct engine_boot *boot, const char *socket_path,
@@ -99,7 +93,7 @@ int engine_boot_ensure(struct engine_boot *boot, const char *socket_path,
 		}
 		if (ping(socket_path) == 0)
 			return 0;
-		sleep_ms(200);
+		berth_sleep_ms(200);
 	}
 	return berth_err_set_retryable(err, BERTH_EUNAVAIL,
 	                               "dockerd did not answer at %s within "
@@ -120,7 +114,7 @@ void engine_boot_fini(struct engine_boot *boot)
 				boot->pid = 0;
 				break;
 			}
-			sleep_ms(200);
+			berth_sleep_ms(200);
 		}
 		if (boot->pid > 0) {
 			/* 30 s of grace is enough: make sure it is reaped. */

@@ -6,6 +6,7 @@
 
 #include "lib/alloc.h"
 #include "lib/sha256.h"
+#include "lib/clock.h"
 #include "lib/store.h"
 
 #include <errno.h>
@@ -43,14 +44,6 @@ static const struct berth_migration migrations[] = {
 	  " created_ms INTEGER NOT NULL,"
 	  " revoked INTEGER NOT NULL DEFAULT 0)" },
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* mkdir -p with mode 0700 for what it creates. */
 static int make_dirs(const char *path, struct berth_err *err)
@@ -187,7 +180,7 @@ static int insert_token(struct gw_auth *a, const char *name, const char *token,
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now_ms());
+		sqlite3_bind_int64(st, 3, berth_clock_unix_ms());
 		rc = sqlite3_step(st);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_OK)

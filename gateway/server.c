@@ -20,6 +20,7 @@
 #include "gateway/router.h"
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 #include "lib/jobs.h"
 #include "lib/log.h"
 #include "lib/rpc.h"
@@ -45,14 +46,6 @@
 #define DISCARD_FACTOR 4
 #define STOP_WAIT_MS   10000
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------- requests */
 
 static struct gw_req *req_new(struct berth_gateway *gw,
@@ -66,7 +59,7 @@ static struct gw_req *req_new(struct berth_gateway *gw,
 	rq->conn = conn;
 	atomic_init(&rq->refs, 1);
 	rq->state = GW_REQ_READING;
-	rq->start_ms = mono_ms();
+	rq->start_ms = berth_clock_mono_ms();
 	rq->method = berth_strdup(method);
 	rq->path = berth_strdup(url);
 	berth_buf_init(&rq->body, gw->max_body);
@@ -446,13 +439,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	*con_cls = NULL;
 	safe_path(path, sizeof(path), rq->path);
-	berth_log(
-	    BERTH_LOG_INFO, "http_request",
-	    "method=%s path=%s status=%d duration_ms=%lld "
-	    "request_id=%s caller=%s completed=%s",
-	    rq->method, path, rq->status, (long long)(mono_ms() - rq->start_ms),
-	    rq->request_id, rq->caller[0] != '\0' ? rq->caller : "-",
-	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted");
+	berth_log(BERTH_LOG_INFO, "http_request",
+	          "method=%s path=%s status=%d duration_ms=%lld "
+	          "request_id=%s caller=%s completed=%s",
+	          rq->method, path, rq->status,
+	          (long long)(berth_clock_mono_ms() - rq->start_ms),
+	          rq->request_id, rq->caller[0] != '\0' ? rq->caller : "-",
+	          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok"
+	                                                     : "aborted");
 	req_unref(rq);
 }
 
@@ -594,8 +588,9 @@ void berth_gateway_stop(struct berth_gateway *gw)
 	/* Cancels calls under way: their done callbacks resume the
 	 * suspended connections, which MHD must not hold at stop. */
 	berth_rpc_client_free(gw->rpc);
-	deadline = mono_ms() + STOP_WAIT_MS;
-	while (atomic_load(&gw->inflight) > 0 && mono_ms() < deadline)
+	deadline = berth_clock_mono_ms() + STOP_WAIT_MS;
+	while (atomic_load(&gw->inflight) > 0
+	       && berth_clock_mono_ms() < deadline)
 		usleep(10 * 1000);
 	if (gw->mhd != NULL)
 		MHD_stop_daemon(gw->mhd);

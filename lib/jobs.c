@@ -8,6 +8,7 @@
  * its whole statement sequence, since the connection is shared by the
  * service's threads.
  */
+#include "lib/clock.h"
 #include "lib/jobs.h"
 
 #include "lib/alloc.h"
@@ -101,15 +102,6 @@ void berth_job_free(struct berth_job *job)
 	free(job->payload);
 	free(job->lease_holder);
 	free(job);
-}
-
-/* Wall-clock milliseconds: leases are compared across processes. */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static char *col_str(sqlite3_stmt *stmt, int i)
@@ -389,7 +381,7 @@ static int insert_job(struct berth_store *st, const char *id, const char *kind,
                       struct berth_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int64_t now = now_ms();
+	int64_t now = berth_clock_unix_ms();
 	int rv;
 
 	rv = prepare(st, &stmt,
@@ -493,7 +485,7 @@ int berth_jobs_claim(struct berth_store *st, struct berth_job **out,
 	struct berth_job *job = NULL;
 	char id[BERTH_JOB_ID_LEN + 1];
 	const unsigned char *row_id;
-	int64_t now = now_ms();
+	int64_t now = berth_clock_unix_ms();
 	int rc;
 	int rv;
 
@@ -579,7 +571,7 @@ int berth_jobs_progress(struct berth_store *st, const char *id,
                         int64_t lease_ms, struct berth_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int64_t now = now_ms();
+	int64_t now = berth_clock_unix_ms();
 	char *line = NULL;
 	int rv;
 
@@ -633,7 +625,7 @@ int berth_jobs_finish(struct berth_store *st, const char *id,
                       struct berth_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int64_t now = now_ms();
+	int64_t now = berth_clock_unix_ms();
 	char *res = NULL, *msg = NULL;
 	int rv;
 
@@ -766,7 +758,7 @@ int berth_jobs_reconcile_orphans(
 	struct running_job *jobs = NULL;
 	size_t n = 0;
 	int nreq = 0, nfail = 0;
-	int64_t now = now_ms();
+	int64_t now = berth_clock_unix_ms();
 	int rv;
 
 	if (reason == NULL || reason[0] == '\0')

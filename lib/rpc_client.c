@@ -13,6 +13,7 @@
  * synchronous call drives the same steps on its own thread with
  * nng_aio_wait, which saves a thread hand-off per call.
  */
+#include "lib/clock.h"
 #include "lib/rpc.h"
 
 #include "lib/alloc.h"
@@ -252,7 +253,7 @@ void berth_rpc_client_free(struct berth_rpc_client *cli)
 
 static int op_remaining(const struct rpc_op *op)
 {
-	int64_t left = op->start_ms + op->timeout_ms - rpc_now_mono_ms();
+	int64_t left = op->start_ms + op->timeout_ms - berth_clock_mono_ms();
 
 	return left > 0 ? (int)left : 0;
 }
@@ -358,7 +359,7 @@ static int op_new(struct rpc_op **out, struct berth_rpc_client *cli,
 	op->timeout_ms = opts != NULL && opts->timeout_ms > 0
 	    ? opts->timeout_ms
 	    : DEFAULT_TIMEOUT_MS;
-	op->start_ms = rpc_now_mono_ms();
+	op->start_ms = berth_clock_mono_ms();
 
 	n = protobuf_c_message_get_packed_size(input);
 	if (n > cli->max_msg) {
@@ -374,7 +375,7 @@ static int op_new(struct rpc_op **out, struct berth_rpc_client *cli,
 	req.method = (char *)m->name;
 	if (opts != NULL && opts->request_id != NULL)
 		req.request_id = (char *)opts->request_id;
-	req.deadline_unix_ms = rpc_now_unix_ms() + op->timeout_ms;
+	req.deadline_unix_ms = berth_clock_unix_ms() + op->timeout_ms;
 	req.payload.data = payload;
 	req.payload.len = n;
 	if (opts != NULL && opts->caller != NULL) {
@@ -539,7 +540,7 @@ static bool op_step(struct rpc_op *op, int *rv, ProtobufCMessage **output,
 			op_send(op);
 			return false;
 		}
-		if (rpc_now_mono_ms() - op->start_ms
+		if (berth_clock_mono_ms() - op->start_ms
 		    >= (op->timeout_ms < PEER_WAIT_MS ? op->timeout_ms
 		                                      : PEER_WAIT_MS)) {
 			*rv = fail_unavail(op, err);
@@ -642,9 +643,10 @@ static bool wait_peer(struct rpc_op *op)
 	bool ok;
 
 	pthread_mutex_lock(&cli->mu);
-	while (cli->npipes == 0 && !cli->closing && rpc_now_mono_ms() < until) {
+	while (cli->npipes == 0 && !cli->closing
+	       && berth_clock_mono_ms() < until) {
 		struct timespec ts;
-		int64_t left = until - rpc_now_mono_ms();
+		int64_t left = until - berth_clock_mono_ms();
 
 		/* The condvar runs on CLOCK_REALTIME by default. */
 		clock_gettime(CLOCK_REALTIME, &ts);

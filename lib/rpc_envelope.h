@@ -29,12 +29,6 @@
 int rpc_pack_msg(nng_msg **out, const ProtobufCMessage *m, size_t max,
                  struct berth_err *err);
 
-/* Wall clock in unix milliseconds (deadlines cross processes). */
-int64_t rpc_now_unix_ms(void);
-
-/* Monotonic clock in milliseconds (local timeouts). */
-int64_t rpc_now_mono_ms(void);
-
 /*
  * Checks that `url` uses a transport berth speaks (inproc, ipc, tcp).
  * Errors: BERTH_EINVAL with the url in the message.

@@ -12,6 +12,7 @@
  * flag. Only when every worker has been joined is the socket closed, so
  * a request being handled is still answered.
  */
+#include "lib/clock.h"
 #include "lib/rpc.h"
 
 #include "lib/alloc.h"
@@ -298,7 +299,7 @@ static void handle(struct berth_rpc_call *call, nng_msg *in)
 	}
 	call->req = req;
 	deadline = req->deadline_unix_ms;
-	if (deadline > 0 && rpc_now_unix_ms() >= deadline) {
+	if (deadline > 0 && berth_clock_unix_ms() >= deadline) {
 		call_reply(call, BERTH_ETIMEDOUT, true,
 		           "the deadline passed before the request was handled",
 		           NULL);

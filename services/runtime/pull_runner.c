@@ -11,6 +11,7 @@
 #include "services/runtime/runtime_internal.h"
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -27,18 +28,10 @@ struct pull_ctx {
 	int64_t last_ms;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int on_progress(void *arg, int percent, const char *status)
 {
 	struct pull_ctx *pc = arg;
-	int64_t now = mono_ms();
+	int64_t now = berth_clock_mono_ms();
 	bool stopping;
 
 	pthread_mutex_lock(&pc->rt->mu);

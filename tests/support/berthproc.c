@@ -7,6 +7,7 @@
 
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -48,13 +49,6 @@ static const char *berth_bin(void)
 	const char *b = getenv("BERTH_BIN");
 
 	return b != NULL ? b : "build/bin/berth";
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static void print_log(const struct ts_berth *b)
@@ -166,7 +160,7 @@ int ts_berth_start(struct ts_berth *b, const char *data_dir, int port,
 			b->pid = 0;
 			break;
 		}
-		sleep_ms(100);
+		berth_sleep_ms(100);
 	}
 	fprintf(stderr, "berth serve did not become healthy\n");
 	print_log(b);
@@ -216,7 +210,7 @@ int ts_berth_start_runtime_dial(struct ts_berth *b, const char *data_dir,
 			b->pid = 0;
 			break;
 		}
-		sleep_ms(100);
+		berth_sleep_ms(100);
 	}
 	fprintf(stderr, "runtime did not start serving %s\n", url);
 	print_log(b);
@@ -235,7 +229,7 @@ int ts_berth_kill(struct ts_berth *b, int sig)
 			b->pid = 0;
 			return status;
 		}
-		sleep_ms(100);
+		berth_sleep_ms(100);
 	}
 	kill(b->pid, SIGKILL);
 	waitpid(b->pid, &status, 0);

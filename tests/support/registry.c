@@ -8,6 +8,7 @@
 
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/engine_http.h"
 
 #include <fcntl.h>
@@ -27,13 +28,6 @@ extern char **environ;
 
 /* base64("{}"): no credentials for a loopback registry. */
 #define EMPTY_AUTH "X-Registry-Auth: e30="
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /*
  * One Engine API request on ts_docker_socket(). Returns the HTTP status,
@@ -253,7 +247,7 @@ int ts_registry_start(struct ts_registry *r)
 			r->pid = 0;
 			break;
 		}
-		sleep_ms(100);
+		berth_sleep_ms(100);
 	}
 	fprintf(stderr, "docker-registry did not answer on %s\n", r->host);
 	print_log(r);
@@ -280,7 +274,7 @@ void ts_registry_stop(struct ts_registry *r)
 			if (waitpid(r->pid, &status, WNOHANG) == r->pid)
 				r->pid = 0;
 			else
-				sleep_ms(50);
+				berth_sleep_ms(50);
 		}
 		if (r->pid > 0) {
 			kill(r->pid, SIGKILL);

@@ -4,6 +4,7 @@
 #include "tests/support/testsupport.h"
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -64,8 +65,5 @@ void ts_rmtree(const char *path)
 
 int64_t ts_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return berth_clock_mono_ms();
 }
