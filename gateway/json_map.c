@@ -392,8 +392,8 @@ static int map_port(Berth__V1__PortBinding *pb, const char *key,
 	slash = strchr(s, '/');
 	cp = parse_port(s, slash != NULL ? (size_t)(slash - s) : strlen(s), 1);
 	if (cp < 0
-	    || (slash != NULL && strcmp(slash, "/tcp") != 0
-	        && strcmp(slash, "/udp") != 0 && strcmp(slash, "/sctp") != 0))
+	    || (slash != NULL
+	        && berth_validate_port_protocol("ports", slash + 1, NULL) != 0))
 		return berth_err_set(err, BERTH_EINVAL,
 		                     "ports.%s: expected a container port "
 		                     "1..65535 with an optional /tcp, /udp or "

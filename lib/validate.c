@@ -530,3 +530,16 @@ int berth_validate_text(const char *field, const char *s, size_t max,
 	}
 	return 0;
 }
+
+int berth_validate_port_protocol(const char *field, const char *proto,
+                                 struct berth_err *err)
+{
+	static const char *const known[] = { "tcp", "udp", "sctp" };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(proto, known[i]) == 0)
+			return 0;
+	}
+	return berth_err_set(err, BERTH_EINVAL,
+	                     "%s: protocol must be tcp, udp or sctp", field);
+}

@@ -82,4 +82,11 @@ size_t berth_utf8_seq_len(const char *s, size_t n);
  */
 void berth_quote_for_msg(char *dst, size_t n, const char *s);
 
+/*
+ * A port protocol berth and its engines handle: "tcp", "udp" or "sctp".
+ * The gateway and the runtime both check ports; this is their one rule.
+ */
+int berth_validate_port_protocol(const char *field, const char *proto,
+                                 struct berth_err *err);
+
 #endif

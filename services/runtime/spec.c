@@ -79,12 +79,10 @@ static int check_ports(const Berth__V1__ContainerSpec *spec,
 			return berth_err_set(err, BERTH_EINVAL,
 			                     "ports: port numbers must be "
 			                     "1..65535");
-		if (p->protocol[0] != '\0' && strcmp(p->protocol, "tcp") != 0
-		    && strcmp(p->protocol, "udp") != 0
-		    && strcmp(p->protocol, "sctp") != 0)
-			return berth_err_set(
-			    err, BERTH_EINVAL,
-			    "ports: protocol must be tcp, udp or sctp");
+		if (p->protocol[0] != '\0'
+		    && berth_validate_port_protocol("ports", p->protocol, err)
+		        != 0)
+			return BERTH_EINVAL;
 		if (berth_validate_text("ports.host_ip", p->host_ip, 64, err)
 		    != 0)
 			return BERTH_EINVAL;

@@ -281,6 +281,23 @@ static void test_quote_and_utf8(void **state)
 	assert_int_equal(berth_utf8_seq_len("\x80", 1), 0);
 }
 
+static void test_port_protocol(void **state)
+{
+	struct berth_err err;
+
+	(void)state;
+	assert_int_equal(berth_validate_port_protocol("p", "tcp", &err), 0);
+	assert_int_equal(berth_validate_port_protocol("p", "udp", &err), 0);
+	assert_int_equal(berth_validate_port_protocol("p", "sctp", &err), 0);
+	assert_int_equal(berth_validate_port_protocol("ports", "icmp", &err),
+	                 BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "ports"));
+	assert_int_equal(berth_validate_port_protocol("p", "TCP", &err),
+	                 BERTH_EINVAL);
+	assert_int_equal(berth_validate_port_protocol("p", "", &err),
+	                 BERTH_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_quote_and_utf8),
+		cmocka_unit_test(test_port_protocol),
 	};
 
 	fill_long_inputs();
