@@ -132,6 +132,33 @@ static int opt_string(const json_t *obj, const char *key, const char *field,
 	return 0;
 }
 
+/*
+ * Reads the optional string member `key` of `obj`, checks it with
+ * `check` (a lib/validate.h allow-list) and stores a copy in `*dst`.
+ * `*dst` is left as it is when the member is absent or null; `required`
+ * makes absence an error.
+ */
+static int checked_string(const json_t *obj, const char *key, bool required,
+                          int (*check)(const char *, const char *,
+                                       struct berth_err *),
+                          char **dst, struct berth_err *err)
+{
+	const char *s;
+	int rv = opt_string(obj, key, key, &s, err);
+
+	if (rv != 0)
+		return rv;
+	if (s == NULL)
+		return required
+		    ? berth_err_set(err, BERTH_EINVAL, "%s: required", key)
+		    : 0;
+	rv = check(key, s, err);
+	if (rv != 0)
+		return rv;
+	*dst = berth_strdup(s);
+	return 0;
+}
+
 static void free_str(char *s)
 {
 	if (s != NULL && s != protobuf_c_empty_string)
@@ -629,7 +656,6 @@ int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
 		{ "mounts", map_mounts },
 	};
 	Berth__V1__ContainerSpec *spec = NULL;
-	const char *s;
 	json_t *v;
 	int rv;
 
@@ -639,37 +665,17 @@ int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
 	spec = berth_malloc(sizeof(*spec));
 	berth__v1__container_spec__init(spec);
 
-	rv = opt_string(obj, "image", "image", &s, err);
+	rv = checked_string(obj, "image", true, berth_validate_image_ref,
+	                    &spec->image, err);
+	if (rv == 0)
+		rv = checked_string(obj, "name", false, berth_validate_name,
+		                    &spec->name, err);
+	if (rv == 0)
+		rv = checked_string(obj, "working_dir", false,
+		                    berth_validate_container_path,
+		                    &spec->working_dir, err);
 	if (rv != 0)
 		goto out;
-	if (s == NULL) {
-		rv = berth_err_set(err, BERTH_EINVAL, "image: required");
-		goto out;
-	}
-	rv = berth_validate_image_ref("image", s, err);
-	if (rv != 0)
-		goto out;
-	spec->image = berth_strdup(s);
-
-	rv = opt_string(obj, "name", "name", &s, err);
-	if (rv != 0)
-		goto out;
-	if (s != NULL) {
-		rv = berth_validate_name("name", s, err);
-		if (rv != 0)
-			goto out;
-		spec->name = berth_strdup(s);
-	}
-
-	rv = opt_string(obj, "working_dir", "working_dir", &s, err);
-	if (rv != 0)
-		goto out;
-	if (s != NULL) {
-		rv = berth_validate_container_path("working_dir", s, err);
-		if (rv != 0)
-			goto out;
-		spec->working_dir = berth_strdup(s);
-	}
 
 	if ((v = json_object_get(obj, "command")) != NULL && !json_is_null(v)) {
 		char *line = NULL;
@@ -723,22 +729,13 @@ int gw_json_to_pull_image(char **image, const json_t *obj,
                           struct berth_err *err)
 {
 	static const char *const keys[] = { "image", NULL };
-	const char *s;
 	int rv;
 
 	rv = check_keys(obj, keys, "", err);
 	if (rv != 0)
 		return rv;
-	rv = opt_string(obj, "image", "image", &s, err);
-	if (rv != 0)
-		return rv;
-	if (s == NULL)
-		return berth_err_set(err, BERTH_EINVAL, "image: required");
-	rv = berth_validate_image_ref("image", s, err);
-	if (rv != 0)
-		return rv;
-	*image = berth_strdup(s);
-	return 0;
+	return checked_string(obj, "image", true, berth_validate_image_ref,
+	                      image, err);
 }
 
 /* --------------------------------------------------------------- output */
