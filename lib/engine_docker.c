@@ -151,27 +151,12 @@ static char *what_container(const char *verb, const char *id)
 }
 
 /*
- * A container id or name as the engine accepts it. Checked here as well
- * as at the service edge so no id can turn into another API path.
+ * A container id or name, checked here as well as at the service edge
+ * (the same allow-list) so no id can turn into another API path.
  */
 static int check_id(const char *id, struct berth_err *err)
 {
-	size_t n = id != NULL ? strlen(id) : 0;
-
-	if (n == 0 || n > 256)
-		return berth_err_set(err, BERTH_EINVAL,
-		                     "id: a container id or name is required");
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		    || (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return berth_err_set(err, BERTH_EINVAL,
-			                     "id: must match "
-			                     "[a-zA-Z0-9][a-zA-Z0-9_.-]*");
-	}
-	return 0;
+	return berth_validate_container_ref("id", id, err);
 }
 
 /*
