@@ -81,6 +81,20 @@ static const char *container_state(const char *id, json_t **holder)
 	return ts_json_str(*holder, "state");
 }
 
+/* POST /containers/{id}/<action> answers 204 and leaves `state`. */
+static void act_then_state(const char *id, const char *action,
+                           const char *state)
+{
+	char *path = berth_asprintf("/api/v1/containers/%s/%s", id, action);
+	json_t *j = NULL, *h = NULL;
+
+	assert_int_equal(req("POST", path, NULL, &j), 204);
+	json_decref(j);
+	free(path);
+	assert_string_equal(container_state(id, &h), state);
+	json_decref(h);
+}
+
 static void test_healthz_needs_no_token_but_api_does(void **state)
 {
 	json_t *j = NULL;
@@ -131,7 +145,7 @@ static void test_seed_lifecycle(void **state)
 	char *name = unique_name("life");
 	char *body = create_body(name, "sleep 300");
 	char *id = NULL, *path = NULL;
-	json_t *j = NULL, *h = NULL;
+	json_t *j = NULL;
 	long st;
 
 	(void)state;
@@ -148,26 +162,11 @@ static void test_seed_lifecycle(void **state)
 	assert_false(json_is_true(json_object_get(j, "created")));
 	json_decref(j);
 
-	path = berth_asprintf("/api/v1/containers/%s/start", id);
-	assert_int_equal(req("POST", path, NULL, &j), 204);
-	json_decref(j);
-	free(path);
-	assert_string_equal(container_state(id, &h), "running");
-	json_decref(h);
+	act_then_state(id, "start", "running");
 
-	path = berth_asprintf("/api/v1/containers/%s/stop?timeout=1", id);
-	assert_int_equal(req("POST", path, NULL, &j), 204);
-	json_decref(j);
-	free(path);
-	assert_string_equal(container_state(id, &h), "exited");
-	json_decref(h);
+	act_then_state(id, "stop?timeout=1", "exited");
 
-	path = berth_asprintf("/api/v1/containers/%s/restart?timeout=1", id);
-	assert_int_equal(req("POST", path, NULL, &j), 204);
-	json_decref(j);
-	free(path);
-	assert_string_equal(container_state(id, &h), "running");
-	json_decref(h);
+	act_then_state(id, "restart?timeout=1", "running");
 
 	/* It is listed, with its label. */
 	path = berth_asprintf("/api/v1/containers?all=1&label=berth-test=%s",
