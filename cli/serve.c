@@ -42,6 +42,8 @@ static void usage(FILE *f)
 	      "runtime)\n"
 	      "  --dial               the runtime dials --url instead of "
 	      "listening\n"
+	      "  --runtime-listen     the gateway listens on --runtime-url; "
+	      "runtimes --dial in\n"
 	      "  --runtime-url URLS   runtime address(es) for the gateway, "
 	      "comma-separated\n"
 	      "  --socket PATH        the engine's unix socket "
@@ -103,10 +105,18 @@ int cmd_serve(int argc, char **argv)
 	struct berth_err err;
 	const char *config_path = NULL, *role = "all", *url = NULL;
 	bool dial = false, engine_start = true, runtime_listen = false;
+	/* Flags that override configuration settings; the last one given
+	 * wins, as for any flag. */
 	struct {
+		int opt;
 		const char *name, *value;
-	} sets[8];
-	size_t nsets = 0;
+	} sets[] = {
+		{ 'd', "data.dir", NULL },
+		{ 'H', "gateway.listen", NULL },
+		{ 'R', "services.runtime", NULL },
+		{ 's', "docker.socket_path", NULL },
+	};
+	size_t nsets = sizeof(sets) / sizeof(sets[0]);
 	int opt, rv = 1;
 
 	berth_err_clear(&err);
@@ -119,16 +129,17 @@ int cmd_serve(int argc, char **argv)
 		case 'D': dial = true; break;
 		case 'L': runtime_listen = true; break;
 		case 'N': engine_start = false; break;
-		case 'd': sets[nsets].name = "data.dir"; goto set;
-		case 'H': sets[nsets].name = "gateway.listen"; goto set;
-		case 'R': sets[nsets].name = "services.runtime"; goto set;
-		case 's': sets[nsets].name = "docker.socket_path"; goto set;
+		case 'd':
+		case 'H':
+		case 'R':
+		case 's':
+			for (size_t i = 0; i < nsets; i++)
+				if (sets[i].opt == opt)
+					sets[i].value = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
-		continue;
-	set:
-		sets[nsets++].value = optarg;
 	}
 	if (optind < argc
 	    || (strcmp(role, "all") != 0 && strcmp(role, "gateway") != 0
@@ -139,13 +150,11 @@ int cmd_serve(int argc, char **argv)
 	if (berth_config_load(&cfg, config_path, &err) != 0)
 		goto out;
 	for (size_t i = 0; i < nsets; i++) {
-		if (berth_config_set(cfg, sets[i].name, sets[i].value, &err)
-		    != 0)
+		if (sets[i].value != NULL
+		    && berth_config_set(cfg, sets[i].name, sets[i].value, &err)
+		        != 0)
 			goto out;
 	}
-	if (ensure_data_dir(cfg->data_dir) != 0)
-		goto out_quiet;
-
 	bool want_runtime = strcmp(role, "gateway") != 0;
 	bool want_gateway = strcmp(role, "runtime") != 0;
 	const char *rt_url = url != NULL ? url : cfg->runtime_urls[0];
@@ -169,6 +178,9 @@ int cmd_serve(int argc, char **argv)
 		    "tcp://HOST:PORT of the runtime service");
 		goto out;
 	}
+	/* Only a command line that makes sense gets to create anything. */
+	if (ensure_data_dir(cfg->data_dir) != 0)
+		goto out_quiet;
 
 	if (want_runtime) {
 		struct berth_runtime_opts ro;
