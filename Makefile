@@ -27,7 +27,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fno-strict-aliasing \
            -MMD -MP -I. -I$(BUILD)/gen $(SAN)
 LDFLAGS := $(SAN)
 LDLIBS  := -lnng -lpthread -lprotobuf-c -lcurl -lsqlite3 -lmicrohttpd \
-           -ljansson -larchive
+           -ljansson -larchive -lgit2
 
 
 # Debian 12 packages: build, tests (engine, registry, image making) and lint.
@@ -36,6 +36,7 @@ DEPS_PKGS := build-essential pkg-config ca-certificates curl git \
 	libgit2-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev \
 	libarchive-dev libfyaml-dev libcmocka-dev \
 	docker.io docker-registry busybox-static iproute2 procps \
+	podman catatonit openssh-server openssh-client \
 	cppcheck clang-format valgrind
 
 PROTOS   := $(wildcard proto/berth/v1/*.proto)
@@ -47,6 +48,8 @@ LIB_SRC      := $(wildcard lib/*.c)
 RUNTIME_SRC  := $(filter-out %/main.c,$(wildcard services/runtime/*.c))
 GATEWAY_SRC  := $(filter-out %/main.c,$(wildcard gateway/*.c))
 CLI_SRC      := $(wildcard cli/*.c)
+SDK_SRC      := $(wildcard sdk/*.c)
+EXAMPLE_SRC  := $(wildcard examples/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 INTEG_SRC    := $(wildcard tests/integration/test_*.c)
 TESTLIB_SRC  := $(wildcard tests/support/*.c)
@@ -58,6 +61,8 @@ LIBBERTH     := $(BUILD)/lib/libberth.a
 LIBRUNTIME   := $(BUILD)/lib/libberth-runtime.a
 LIBGATEWAY   := $(BUILD)/lib/libberth-gateway.a
 LIBTESTSUP   := $(BUILD)/lib/libberth-testsupport.a
+LIBSDK       := $(BUILD)/lib/libberth-sdk.a
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 BERTH_BIN    := $(BUILD)/bin/berth
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 INTEG_BINS   := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
@@ -70,7 +75,7 @@ STACK := $(LIBGATEWAY) $(LIBRUNTIME) $(LIBBERTH)
 # Keep generated sources and objects that make would treat as intermediate.
 .SECONDARY:
 
-all: $(BERTH_BIN) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS)
+all: $(BERTH_BIN) $(UNIT_BINS) $(INTEG_BINS) $(BENCH_BINS) $(EXAMPLE_BINS)
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (apt-get)"; exit 1; fi
@@ -103,6 +108,15 @@ $(LIBGATEWAY): $(call obj,$(GATEWAY_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# The C SDK: programs link it with libberth only (no services inside).
+$(LIBSDK): $(call obj,$(SDK_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIBSDK) $(LIBBERTH)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBSDK) $(LIBBERTH) $(LDLIBS)
+
 $(LIBTESTSUP): $(call obj,$(TESTLIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -111,17 +125,17 @@ $(BERTH_BIN): $(call obj,$(CLI_SRC)) $(STACK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(STACK) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBTESTSUP) $(STACK)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBTESTSUP) $(LIBSDK) $(STACK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTSUP) $(STACK) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTSUP) $(LIBSDK) $(STACK) $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(LIBTESTSUP) $(STACK)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(LIBTESTSUP) $(LIBSDK) $(STACK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTSUP) $(STACK) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTSUP) $(LIBSDK) $(STACK) $(LDLIBS) -lcmocka
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTESTSUP) $(STACK)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBTESTSUP) $(LIBSDK) $(STACK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTSUP) $(STACK) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBTESTSUP) $(LIBSDK) $(STACK) $(LDLIBS)
 
 # --- tests ---
 test: all

@@ -206,6 +206,9 @@ int cmd_serve(int argc, char **argv)
 		ro.engine.nshell = cfg->nshell;
 		ro.build_dir = cfg->build_dir;
 		ro.rootless = cfg->rootless;
+		ro.safe_local_paths
+		    = (const char *const *)cfg->safe_local_paths;
+		ro.nsafe_local_paths = cfg->nsafe_local_paths;
 		if (berth_runtime_start(&rt, &ro, &err) != 0)
 			goto out;
 		berth_log(BERTH_LOG_INFO, "runtime_serving", "url=%s engine=%s",

@@ -61,7 +61,8 @@ struct gw_req {
 	char request_id[129];        /* Idempotency-Key, or a new UUID */
 	bool has_idem_key;           /* request_id came from the client */
 	char caller[64];             /* authenticated token name */
-	struct berth_buf body;       /* capped at the gateway's max_body */
+	struct berth_buf body;       /* capped at max_body */
+	size_t max_body;             /* the route's cap, or the gateway's */
 	bool too_large;              /* the body went past the cap */
 	size_t discarded;            /* bytes dropped after too_large */
 	char *params[GW_MAX_PARAMS]; /* {id} path segments, in order */
@@ -77,7 +78,24 @@ struct gw_req {
 		Berth__V1__CreateContainerRequest create;
 		Berth__V1__PullImageRequest pull;
 		Berth__V1__JobRef job;
+		Berth__V1__ExecRequest exec;
+		Berth__V1__LogsRequest logs;
+		Berth__V1__WaitRequest wait;
+		Berth__V1__WaitHealthyRequest wait_healthy;
+		Berth__V1__InjectCodeRequest inject;
+		Berth__V1__PutArchiveRequest archive;
+		Berth__V1__CloneRepoRequest clone;
+		Berth__V1__CreatePodRequest pod_create;
+		Berth__V1__PodRef pod;
+		Berth__V1__RemovePodRequest pod_remove;
+		Berth__V1__ListPodsRequest pod_list;
 	} in;
+	/* A handler's own state, freed with the request by ext_free
+	 * (when set). For inputs that own more than the fields above. */
+	void *ext;
+	void (*ext_free)(void *ext);
+	/* A streamed response (gateway/pump.h), or NULL. */
+	struct gw_pump *pump;
 	Berth__V1__ContainerSpec *spec; /* owned; create only */
 	Berth__V1__KeyValue *label_kvs; /* owned, with their strings */
 	size_t nlabel_kvs;

@@ -19,29 +19,56 @@
 /* clang-format off */
 static const struct gw_route routes[] = {
 	/* -> (none: the process answers) */
-	{ "GET",    "/healthz",                          gw_h_healthz, true },
+	{ "GET",    "/healthz",                          gw_h_healthz, true, NULL, 0 },
 	/* -> Runtime.Ping */
-	{ "GET",    "/readyz",                           gw_h_readyz, false },
+	{ "GET",    "/readyz",                           gw_h_readyz, false, NULL, 0 },
 	/* -> Runtime.ListContainers */
-	{ "GET",    "/api/v1/containers",                gw_h_containers_list, false },
+	{ "GET",    "/api/v1/containers",                gw_h_containers_list, false, NULL, 0 },
 	/* -> Runtime.CreateContainer */
-	{ "POST",   "/api/v1/containers",                gw_h_containers_create, false },
+	{ "POST",   "/api/v1/containers",                gw_h_containers_create, false, NULL, 0 },
 	/* -> Runtime.InspectContainer */
-	{ "GET",    "/api/v1/containers/{id}",           gw_h_container_inspect, false },
+	{ "GET",    "/api/v1/containers/{id}",           gw_h_container_inspect, false, NULL, 0 },
 	/* -> Runtime.RemoveContainer */
-	{ "DELETE", "/api/v1/containers/{id}",           gw_h_container_remove, false },
+	{ "DELETE", "/api/v1/containers/{id}",           gw_h_container_remove, false, NULL, 0 },
 	/* -> Runtime.StartContainer */
-	{ "POST",   "/api/v1/containers/{id}/start",     gw_h_container_start, false },
+	{ "POST",   "/api/v1/containers/{id}/start",     gw_h_container_start, false, NULL, 0 },
 	/* -> Runtime.StopContainer */
-	{ "POST",   "/api/v1/containers/{id}/stop",      gw_h_container_stop, false },
+	{ "POST",   "/api/v1/containers/{id}/stop",      gw_h_container_stop, false, NULL, 0 },
 	/* -> Runtime.RestartContainer */
-	{ "POST",   "/api/v1/containers/{id}/restart",   gw_h_container_restart, false },
+	{ "POST",   "/api/v1/containers/{id}/restart",   gw_h_container_restart, false, NULL, 0 },
 	/* -> Runtime.Info */
-	{ "GET",    "/api/v1/runtime/info",              gw_h_runtime_info, false },
+	{ "GET",    "/api/v1/runtime/info",              gw_h_runtime_info, false, NULL, 0 },
 	/* -> Runtime.PullImage */
-	{ "POST",   "/api/v1/images/pull",               gw_h_images_pull, false },
+	{ "POST",   "/api/v1/images/pull",               gw_h_images_pull, false, NULL, 0 },
 	/* -> Runtime.GetJob */
-	{ "GET",    "/api/v1/jobs/{id}",                 gw_h_job_get, false },
+	{ "GET",    "/api/v1/jobs/{id}",                 gw_h_job_get, false, NULL, 0 },
+	/* -> Runtime.ExecCommand, or ExecStream + ReadStream (?stream=1) */
+	{ "POST",   "/api/v1/containers/{id}/exec",      gw_h_container_exec, false, NULL, 0 },
+	/* -> Runtime.OpenLogs + ReadStream + CloseStream */
+	{ "GET",    "/api/v1/containers/{id}/logs",      gw_h_container_logs, false, NULL, 0 },
+	/* -> Runtime.WaitContainer, or WaitHealthy (?condition=healthy) */
+	{ "POST",   "/api/v1/containers/{id}/wait",      gw_h_container_wait, false, NULL, 0 },
+	/* -> Runtime.InjectCode */
+	{ "POST",   "/api/v1/containers/{id}/inject",    gw_h_container_inject, false, NULL, 0 },
+	/* -> Runtime.PutArchive (tar body) */
+	{ "PUT",    "/api/v1/containers/{id}/archive",   gw_h_container_archive_put, false,
+	  "application/x-tar", GW_ARCHIVE_MAX_BODY },
+	/* -> Runtime.CloneRepo */
+	{ "POST",   "/api/v1/containers/{id}/clone",     gw_h_container_clone, false, NULL, 0 },
+	/* -> (the runtimes' event PUB sockets) */
+	{ "GET",    "/api/v1/events",                    gw_h_events, false, NULL, 0 },
+	/* -> Runtime.ListPods */
+	{ "GET",    "/api/v1/pods",                      gw_h_pods_list, false, NULL, 0 },
+	/* -> Runtime.CreatePod */
+	{ "POST",   "/api/v1/pods",                      gw_h_pods_create, false, NULL, 0 },
+	/* -> Runtime.InspectPod */
+	{ "GET",    "/api/v1/pods/{id}",                 gw_h_pod_inspect, false, NULL, 0 },
+	/* -> Runtime.RemovePod */
+	{ "DELETE", "/api/v1/pods/{id}",                 gw_h_pod_remove, false, NULL, 0 },
+	/* -> Runtime.StartPod */
+	{ "POST",   "/api/v1/pods/{id}/start",           gw_h_pod_start, false, NULL, 0 },
+	/* -> Runtime.StopPod */
+	{ "POST",   "/api/v1/pods/{id}/stop",            gw_h_pod_stop, false, NULL, 0 },
 };
 /* clang-format on */
 
@@ -87,6 +114,15 @@ static int match(const char *pattern, const char *path,
 		for (int i = 0; i < n; i++)
 			params[i] = berth_strndup(seg[i], seglen[i]);
 	return n;
+}
+
+const struct gw_route *gw_route_peek(const char *method, const char *path)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+		if (strcmp(routes[i].method, method) == 0
+		    && match(routes[i].pattern, path, NULL) >= 0)
+			return &routes[i];
+	return NULL;
 }
 
 enum gw_match gw_route_find(struct gw_req *rq, const struct gw_route **route,

@@ -22,7 +22,15 @@ struct gw_route {
 	const char *pattern;
 	gw_handler_fn handler;
 	bool public_route; /* no token needed */
+	/* The body this route takes: NULL = JSON; else this media type,
+	 * delivered raw in rq->body. */
+	const char *body_type;
+	size_t max_body; /* 0 = the gateway's default cap */
 };
+
+/* Cap of an uploaded tar (PUT .../archive): it travels in one nng
+ * message, so it stays under the runtime's message limit. */
+#define GW_ARCHIVE_MAX_BODY (64u * 1024u * 1024u)
 
 enum gw_match {
 	GW_MATCH_OK,        /* *route set, rq->params filled */
@@ -39,6 +47,10 @@ enum gw_match {
 enum gw_match gw_route_find(struct gw_req *rq, const struct gw_route **route,
                             char *allow, size_t allow_len);
 
+/* The route for `method` and `path`, or NULL; params are not copied.
+ * Used before the body is read, to pick its cap and type. */
+const struct gw_route *gw_route_peek(const char *method, const char *path);
+
 /* The handlers, by file. */
 void gw_h_containers_list(struct gw_req *rq);
 void gw_h_containers_create(struct gw_req *rq);
@@ -52,5 +64,25 @@ void gw_h_readyz(struct gw_req *rq);
 void gw_h_runtime_info(struct gw_req *rq);
 void gw_h_images_pull(struct gw_req *rq);
 void gw_h_job_get(struct gw_req *rq);
+/* routes_exec.c */
+void gw_h_container_exec(struct gw_req *rq);
+/* routes_logs.c */
+void gw_h_container_logs(struct gw_req *rq);
+/* routes_wait.c */
+void gw_h_container_wait(struct gw_req *rq);
+/* routes_code.c */
+void gw_h_container_inject(struct gw_req *rq);
+void gw_h_container_archive_put(struct gw_req *rq);
+/* routes_clone.c */
+void gw_h_container_clone(struct gw_req *rq);
+/* routes_events.c */
+void gw_h_events(struct gw_req *rq);
+/* routes_pods.c */
+void gw_h_pods_list(struct gw_req *rq);
+void gw_h_pods_create(struct gw_req *rq);
+void gw_h_pod_inspect(struct gw_req *rq);
+void gw_h_pod_remove(struct gw_req *rq);
+void gw_h_pod_start(struct gw_req *rq);
+void gw_h_pod_stop(struct gw_req *rq);
 
 #endif

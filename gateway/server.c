@@ -53,6 +53,7 @@ static struct gw_req *req_new(struct berth_gateway *gw,
                               const char *url)
 {
 	struct gw_req *rq = berth_calloc(1, sizeof(*rq));
+	const struct gw_route *route;
 	struct berth_err err;
 
 	rq->gw = gw;
@@ -62,7 +63,10 @@ static struct gw_req *req_new(struct berth_gateway *gw,
 	rq->start_ms = berth_clock_mono_ms();
 	rq->method = berth_strdup(method);
 	rq->path = berth_strdup(url);
-	berth_buf_init(&rq->body, gw->max_body);
+	route = gw_route_peek(method, url);
+	rq->max_body = route != NULL && route->max_body > 0 ? route->max_body
+	                                                    : gw->max_body;
+	berth_buf_init(&rq->body, rq->max_body);
 	pthread_mutex_init(&rq->mu, NULL);
 	if (berth_uuid_v4(rq->request_id, &err) != 0)
 		snprintf(rq->request_id, sizeof(rq->request_id), "gw-%lld",
@@ -87,6 +91,8 @@ static void req_unref(struct gw_req *rq)
 	free(rq->label_kvs);
 	free(rq->label_ptrs);
 	free(rq->scratch);
+	if (rq->ext_free != NULL)
+		rq->ext_free(rq->ext);
 	if (rq->rpc_out != NULL)
 		protobuf_c_message_free_unpacked(rq->rpc_out, NULL);
 	gw_response_fini(rq);
@@ -252,12 +258,18 @@ static void rpc_complete(struct gw_req *rq)
 
 /* ------------------------------------------------------------- dispatch */
 
+/* Whether Content-Type `ct` names `type` (parameters allowed). */
+static bool is_media_type(const char *ct, const char *type)
+{
+	size_t n = strlen(type);
+
+	return ct != NULL && strncasecmp(ct, type, n) == 0
+	    && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 static bool is_json_type(const char *ct)
 {
-	size_t n = strlen("application/json");
-
-	return ct != NULL && strncasecmp(ct, "application/json", n) == 0
-	    && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+	return is_media_type(ct, "application/json");
 }
 
 /* The path, made safe for one log line or message. */
@@ -314,17 +326,27 @@ static void dispatch(struct gw_req *rq)
 		char msg[BERTH_ERR_MSG_MAX];
 
 		snprintf(msg, sizeof(msg),
-		         "request body is larger than %zu bytes",
-		         rq->gw->max_body);
+		         "request body is larger than %zu bytes", rq->max_body);
 		gw_respond_error_http(rq, 413, "RESOURCE_EXHAUSTED", msg);
 		return;
 	}
-	if (rq->body.len > 0
+	if (rq->body.len > 0 && route->body_type == NULL
 	    && !is_json_type(gw_req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE))) {
 		gw_respond_error_http(
 		    rq, 415, "INVALID_ARGUMENT",
 		    "the body must be JSON: send Content-Type: "
 		    "application/json");
+		return;
+	}
+	if (rq->body.len > 0 && route->body_type != NULL
+	    && !is_media_type(gw_req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE),
+	                      route->body_type)) {
+		char msg[BERTH_ERR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg),
+		         "the body must be %s: send Content-Type: %s",
+		         route->body_type, route->body_type);
+		gw_respond_error_http(rq, 415, "INVALID_ARGUMENT", msg);
 		return;
 	}
 	idem = gw_req_header(rq, "Idempotency-Key");
@@ -375,12 +397,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 		 * read: MHD then closes instead of reading it. */
 		cl = MHD_lookup_connection_value(
 		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > gw->max_body) {
+		if (cl != NULL && strtoull(cl, NULL, 10) > rq->max_body) {
 			char msg[BERTH_ERR_MSG_MAX];
 
 			snprintf(msg, sizeof(msg),
 			         "request body is larger than %zu bytes",
-			         gw->max_body);
+			         rq->max_body);
 			gw_respond_error_http(rq, 413, "RESOURCE_EXHAUSTED",
 			                      msg);
 			return queue(rq);
@@ -396,14 +418,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 			        != 0) {
 				rq->too_large = true;
 				berth_buf_fini(&rq->body);
-				berth_buf_init(&rq->body, gw->max_body);
+				berth_buf_init(&rq->body, rq->max_body);
 			}
 			if (rq->too_large) {
 				/* Stop buffering; drop a body that will not
 				 * end. */
 				rq->discarded += *upload_data_size;
 				if (rq->discarded
-				    > DISCARD_FACTOR * gw->max_body)
+				    > DISCARD_FACTOR * rq->max_body)
 					return MHD_NO;
 			}
 			*upload_data_size = 0;

@@ -51,6 +51,7 @@ enum sid {
 	S_MAX_BODY,
 	S_DATA_DIR,
 	S_SVC_RUNTIME,
+	S_SAFE_PATHS,
 };
 
 struct setting {
@@ -73,11 +74,14 @@ static const struct setting settings[] = {
 	  S_MAX_BODY },
 	{ "data", "dir", "data.dir", K_STRING, S_DATA_DIR },
 	{ "services", "runtime", "services.runtime", K_LIST, S_SVC_RUNTIME },
+	{ "runtime", "safe_local_paths", "runtime.safe_local_paths", K_LIST,
+	  S_SAFE_PATHS },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static const char *const tables[] = { "docker", "gateway", "data", "services" };
+static const char *const tables[]
+    = { "docker", "gateway", "data", "services", "runtime" };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -91,6 +95,7 @@ static const struct {
 	{ "BERTH_RUNTIME", "docker.runtime" },
 	{ "BERTH_DOCKER_SOCKET", "docker.socket_path" },
 	{ "BERTH_RUNTIME_URL", "services.runtime" },
+	{ "BERTH_SAFE_LOCAL_PATHS", "runtime.safe_local_paths" },
 	/* Seed 002's per-run override of the shell, comma-separated. */
 	{ "BERTH_SHELL", "docker.shell" },
 };
@@ -300,6 +305,22 @@ static int check_url(const char *name, const char *s, struct berth_err *err)
 	           "or tcp://");
 }
 
+static int check_path(const char *name, const char *s, size_t max,
+                      bool absolute, struct berth_err *err)
+{
+	int rv;
+
+	rv = berth_validate_text(name, s, max, err);
+	if (rv != 0)
+		return rv;
+	if (s[0] == '\0')
+		return berth_err_set(err, BERTH_EINVAL, "%s: must not be empty",
+		                     name);
+	if (absolute && s[0] != '/')
+		return bad(err, name, s, "must be an absolute path");
+	return 0;
+}
+
 static int check_list(const struct setting *st, const struct value *v,
                       struct berth_err *err)
 {
@@ -316,6 +337,9 @@ static int check_list(const struct setting *st, const struct value *v,
 	for (size_t i = 0; i < v->n; i++) {
 		if (st->id == S_SVC_RUNTIME) {
 			rv = check_url(st->name, v->strs[i], err);
+		} else if (st->id == S_SAFE_PATHS) {
+			rv = check_path(st->name, v->strs[i], DIR_PATH_MAX,
+			                true, err);
 		} else {
 			rv = berth_validate_text(st->name, v->strs[i],
 			                         DIR_PATH_MAX, err);
@@ -328,22 +352,6 @@ static int check_list(const struct setting *st, const struct value *v,
 		if (rv != 0)
 			return rv;
 	}
-	return 0;
-}
-
-static int check_path(const char *name, const char *s, size_t max,
-                      bool absolute, struct berth_err *err)
-{
-	int rv;
-
-	rv = berth_validate_text(name, s, max, err);
-	if (rv != 0)
-		return rv;
-	if (s[0] == '\0')
-		return berth_err_set(err, BERTH_EINVAL, "%s: must not be empty",
-		                     name);
-	if (absolute && s[0] != '/')
-		return bad(err, name, s, "must be an absolute path");
 	return 0;
 }
 
@@ -374,6 +382,7 @@ static int check(const struct setting *st, const struct value *v,
 		                     st->name, MAX_BODY_MIN, MAX_BODY_MAX,
 		                     v->i);
 	case S_SHELL:
+	case S_SAFE_PATHS:
 	case S_SVC_RUNTIME: return check_list(st, v, err);
 	}
 	return berth_err_set(err, BERTH_EINTERNAL, "%s: no check", st->name);
@@ -434,6 +443,10 @@ static void apply(struct berth_config *cfg, const struct setting *st,
 	case S_SVC_RUNTIME:
 		replace_list(&cfg->runtime_urls, &cfg->nruntime_urls, v->strs,
 		             v->n);
+		break;
+	case S_SAFE_PATHS:
+		replace_list(&cfg->safe_local_paths, &cfg->nsafe_local_paths,
+		             v->strs, v->n);
 		break;
 	}
 }
@@ -809,6 +822,7 @@ void berth_config_free(struct berth_config *cfg)
 	free(cfg->socket_path);
 	free(cfg->build_dir);
 	free_list(cfg->shell);
+	free_list(cfg->safe_local_paths);
 	free(cfg->http_listen);
 	free(cfg->data_dir);
 	free_list(cfg->runtime_urls);

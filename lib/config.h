@@ -51,6 +51,11 @@ struct berth_config {
 	/* [services] */
 	char **runtime_urls; /* NULL-terminated */
 	size_t nruntime_urls;
+	/* [runtime] */
+	/* Host folders code may be injected or bind-mounted from (seed
+	 * 000's SafeLocalPaths); none = injection and binds are refused. */
+	char **safe_local_paths; /* NULL-terminated, or NULL */
+	size_t nsafe_local_paths;
 };
 
 /*

@@ -67,10 +67,12 @@ int berth_engine_open(struct berth_engine **out,
 
 	if (strcmp(runtime, "docker") == 0) {
 		ops = &berth_engine_docker_ops;
+	} else if (strcmp(runtime, "podman") == 0) {
+		ops = &berth_engine_podman_ops;
 	} else {
 		rv = berth_err_set(err, BERTH_EINVAL,
 		                   "runtime: unknown engine runtime \"%.32s\" "
-		                   "(supported: docker)",
+		                   "(supported: docker, podman)",
 		                   runtime);
 		goto out;
 	}

@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct berth_engine;
 
@@ -46,6 +47,82 @@ struct berth_engine;
  */
 typedef int (*berth_engine_progress_fn)(void *arg, int percent,
                                         const char *status);
+
+/* Which output stream a piece of container output came from. */
+enum berth_output_stream {
+	BERTH_OUT_STDOUT = 1,
+	BERTH_OUT_STDERR = 2,
+};
+
+/*
+ * One demultiplexed piece of a container's output, in order. For logs
+ * each call is one whole line (with its newline, when it had one) and
+ * `time_ns` is the engine's timestamp (unix ns; 0 when unknown). For
+ * exec it is whatever the engine sent, `time_ns` 0. `data` is borrowed
+ * for the call. Return 0 to go on, non-zero to stop the stream (the op
+ * then returns BERTH_ECANCELLED).
+ */
+typedef int (*berth_engine_output_fn)(void *arg, enum berth_output_stream s,
+                                      const char *data, size_t len,
+                                      int64_t time_ns);
+
+/*
+ * Called about once a second while a stream or a blocking wait is under
+ * way, data or not. Return 0 to go on, non-zero to abandon (the op then
+ * returns BERTH_ECANCELLED).
+ */
+typedef int (*berth_engine_tick_fn)(void *arg);
+
+/* A command to run in a running container. Strings borrowed. */
+struct berth_exec_spec {
+	const char *const *argv; /* argc >= 1; run as given, no shell */
+	size_t argc;
+	const char *const *env; /* "KEY=value" */
+	size_t nenv;
+	const char *working_dir; /* NULL = the container's */
+	const char *user;        /* NULL = the container's */
+};
+
+/* The state of an exec instance. */
+struct berth_exec_state {
+	bool running;
+	int exit_code; /* valid when !running */
+	int pid; /* the process in the engine host's pid namespace; 0 = gone */
+};
+
+/* What to read from a container's log. */
+struct berth_logs_opts {
+	bool follow;
+	int64_t since_unix_ms; /* 0 = from the start */
+	int64_t until_unix_ms; /* 0 = no end */
+	int tail;              /* 0 = all, N > 0 = last N, -1 = none */
+	bool stdout_;          /* both false = both */
+	bool stderr_;
+};
+
+/*
+ * One engine event, normalised across engines: Docker's "destroy" and
+ * Podman's "remove" are both "destroy"; "exec_*", "init", "cleanup" and
+ * the like are passed through under their own names. Strings borrowed
+ * for the call.
+ */
+struct berth_engine_event {
+	const char *type; /* "container", "image", ... */
+	const char
+	    *action; /* create, start, die, stop, destroy, health_status, ... */
+	const char *id;
+	const char *name; /* may be NULL */
+	int64_t time_ns;
+	int exit_code; /* die: the exit code; else 0 */
+	const char
+	    *health_status; /* health_status: healthy / unhealthy / starting */
+	const Berth__V1__KeyValue *const *labels; /* the container's labels */
+	size_t nlabels;
+};
+
+/* Return 0 to go on, non-zero to stop following events. */
+typedef int (*berth_engine_event_fn)(void *arg,
+                                     const struct berth_engine_event *ev);
 
 struct berth_engine_ops {
 	const char *name; /* "docker", "podman" */
@@ -78,6 +155,61 @@ struct berth_engine_ops {
 	int (*container_inspect)(struct berth_engine *e, const char *id,
 	                         Berth__V1__ContainerDetail **out,
 	                         struct berth_err *err);
+
+	/* Exec: create an instance, run it with its output streamed to
+	 * `out` until the process closes its output, then inspect it for
+	 * the exit code. exec_start returns once the output ends or `tick`
+	 * abandons it (the process itself is not killed by that). */
+	int (*exec_create)(struct berth_engine *e, const char *id,
+	                   const struct berth_exec_spec *spec, char **exec_id,
+	                   struct berth_err *err);
+	int (*exec_start)(struct berth_engine *e, const char *exec_id,
+	                  berth_engine_output_fn out, berth_engine_tick_fn tick,
+	                  void *arg, struct berth_err *err);
+	int (*exec_inspect)(struct berth_engine *e, const char *exec_id,
+	                    struct berth_exec_state *st, struct berth_err *err);
+
+	/* A container's log, line by line, to `out`; with opts->follow it
+	 * returns when the container stops, or `tick` abandons it. */
+	int (*logs)(struct berth_engine *e, const char *id,
+	            const struct berth_logs_opts *opts,
+	            berth_engine_output_fn out, berth_engine_tick_fn tick,
+	            void *arg, struct berth_err *err);
+
+	/* Blocks until `condition` ("not-running", "next-exit", "removed")
+	 * holds; `*exit_code` is the container's. */
+	int (*wait)(struct berth_engine *e, const char *id,
+	            const char *condition, berth_engine_tick_fn tick, void *arg,
+	            int *exit_code, struct berth_err *err);
+
+	/* Extracts the tar in `tar` into folder `path` of the container. */
+	int (*archive_put)(struct berth_engine *e, const char *id,
+	                   const char *path, const void *tar, size_t len,
+	                   struct berth_err *err);
+
+	/* Follows the engine's event stream from `since_unix_ms` (0 = now)
+	 * until `tick` or `fn` says stop, or the engine goes away
+	 * (BERTH_EUNAVAIL). Only container events are delivered. */
+	int (*events)(struct berth_engine *e, int64_t since_unix_ms,
+	              berth_engine_event_fn fn, berth_engine_tick_fn tick,
+	              void *arg, struct berth_err *err);
+
+	/* Pods: Podman only; the Docker driver answers BERTH_EUNIMPL. */
+	int (*pod_create)(struct berth_engine *e,
+	                  const Berth__V1__PodSpec *spec,
+	                  const Berth__V1__KeyValue *const *labels,
+	                  size_t nlabels, char **id, struct berth_err *err);
+	int (*pod_start)(struct berth_engine *e, const char *id,
+	                 struct berth_err *err);
+	int (*pod_stop)(struct berth_engine *e, const char *id,
+	                struct berth_err *err);
+	int (*pod_remove)(struct berth_engine *e, const char *id, bool force,
+	                  struct berth_err *err);
+	int (*pod_list)(struct berth_engine *e,
+	                const Berth__V1__ListPodsRequest *filter,
+	                Berth__V1__ListPodsReply **out, struct berth_err *err);
+	int (*pod_inspect)(struct berth_engine *e, const char *id,
+	                   Berth__V1__PodSummary **out, struct berth_err *err);
 };
 
 struct berth_engine_config {
@@ -141,12 +273,20 @@ int berth_engine_container_inspect(struct berth_engine *e, const char *id,
                                    Berth__V1__ContainerDetail **out,
                                    struct berth_err *err);
 
+/* The ops added with exec, logs, wait, archive, events and pods are
+ * called through berth_engine_ops(e)->op(e, ...): same contracts as
+ * documented in struct berth_engine_ops. */
+
 /* --- For drivers and tests (appended) ------------------------------- */
 
 struct berth_http_target; /* lib/engine_http.h */
 
 /* The Docker Engine API v1.41 driver. Static. */
 extern const struct berth_engine_ops berth_engine_docker_ops;
+
+/* The Podman driver (its Docker-compatible API plus libpod for pulls and
+ * pods). Static. */
+extern const struct berth_engine_ops berth_engine_podman_ops;
 
 /*
  * Where the engine's HTTP API is, for drivers and for tests that need a

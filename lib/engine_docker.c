@@ -11,6 +11,7 @@
 
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "lib/engine_docker_internal.h"
 #include "lib/engine_http.h"
 #include "lib/validate.h"
 
@@ -21,8 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#define API "/v1.41"
-
 /* Protective defaults applied to every container berth creates. */
 #define PIDS_LIMIT   4096
 #define LOG_MAX_SIZE "10m"
@@ -31,133 +30,6 @@
 /* Pull streams: one progress line may not exceed this. */
 #define PULL_LINE_MAX (1024u * 1024u)
 #define PULL_LAYERS   256
-
-/* Engine messages kept in errors are cut to this (err->msg is 256). */
-#define ENGINE_MSG_MAX 200
-
-/* --- requests ------------------------------------------------------- */
-
-struct reply {
-	long status;
-	struct berth_buf body;
-	char msg[ENGINE_MSG_MAX]; /* engine message, one line */
-};
-
-static void reply_init(struct reply *r)
-{
-	r->status = 0;
-	berth_buf_init(&r->body, BERTH_HTTP_REPLY_MAX);
-	r->msg[0] = '\0';
-}
-
-static void reply_fini(struct reply *r)
-{
-	berth_buf_fini(&r->body);
-}
-
-/*
- * One request to the engine. `path` is below /v1.41 and already
- * escaped; `body` (may be NULL) is serialised here. On return 0 the
- * status, body and (for non-2xx) the one-line message are in `r`.
- */
-static int call(struct berth_engine *e, const char *method, const char *path,
-                const json_t *body, long timeout_ms, struct reply *r,
-                struct berth_err *err)
-{
-	char *full = berth_asprintf(API "%s", path);
-	char *text = NULL;
-	struct berth_http_req req = { 0 };
-	int rv;
-
-	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
-		if (text == NULL) {
-			rv = berth_err_set(err, BERTH_EINTERNAL,
-			                   "cannot serialise engine request");
-			goto out;
-		}
-	}
-	req.method = method;
-	req.path = full;
-	req.body = text;
-	req.body_len = text != NULL ? strlen(text) : 0;
-	req.timeout_ms = timeout_ms;
-	rv = berth_http_do(berth_engine_http_target(e), &req, &r->status,
-	                   &r->body, err);
-	if (rv != 0)
-		goto out;
-	if (r->status < 200 || r->status >= 300)
-		berth_http_engine_message(r->body.data, r->body.len, r->msg,
-		                          sizeof(r->msg));
-out:
-	free(text);
-	free(full);
-	return rv;
-}
-
-/*
- * Maps a non-2xx status to a berth code with "<what>: <engine message>".
- * `conflict` is the code for 409 (EEXISTS or EPRECOND).
- */
-static int map_status(const struct reply *r, int conflict, const char *what,
-                      struct berth_err *err)
-{
-	switch (r->status) {
-	case 400:
-		return berth_err_set(err, BERTH_EINVAL, "%s: %s", what, r->msg);
-	case 401:
-	case 403:
-		return berth_err_set(err, BERTH_EPERM, "%s: %s", what, r->msg);
-	case 404:
-		return berth_err_set(err, BERTH_ENOTFOUND, "%s: %s", what,
-		                     r->msg);
-	case 409: return berth_err_set(err, conflict, "%s: %s", what, r->msg);
-	case 502:
-	case 503:
-	case 504:
-		return berth_err_set_retryable(err, BERTH_EUNAVAIL,
-		                               "%s: engine unavailable: %s",
-		                               what, r->msg);
-	default: break;
-	}
-	if (r->status >= 500)
-		return berth_err_set(err, BERTH_EINTERNAL,
-		                     "%s: engine error: %s", what, r->msg);
-	return berth_err_set(err, BERTH_EUNKNOWN,
-	                     "%s: unexpected engine status %ld: %s", what,
-	                     r->status, r->msg);
-}
-
-/* Parses a 2xx JSON body. */
-static int parse_json(const struct reply *r, json_t **out, const char *what,
-                      struct berth_err *err)
-{
-	json_error_t jerr;
-	json_t *j = json_loadb(r->body.data != NULL ? r->body.data : "",
-	                       r->body.len, 0, &jerr);
-
-	if (j == NULL)
-		return berth_err_set(err, BERTH_EINTERNAL,
-		                     "%s: engine sent invalid JSON: %s", what,
-		                     jerr.text);
-	*out = j;
-	return 0;
-}
-
-/* "container <id>" with the id cut short enough for a message. */
-static char *what_container(const char *verb, const char *id)
-{
-	return berth_asprintf("%s container %.64s", verb, id);
-}
-
-/*
- * A container id or name, checked here as well as at the service edge
- * (the same allow-list) so no id can turn into another API path.
- */
-static int check_id(const char *id, struct berth_err *err)
-{
-	return berth_validate_container_ref("id", id, err);
-}
 
 /*
  * jansson refuses strings that are not UTF-8 (json_string() returns NULL
@@ -417,13 +289,13 @@ static const char *strip_slash(const char *name)
 
 /* --- ping and info --------------------------------------------------- */
 
-static int docker_ping(struct berth_engine *e, struct berth_err *err)
+int docker_ping(struct berth_engine *e, struct berth_err *err)
 {
-	struct reply r;
+	struct docker_reply r;
 	int rv;
 
-	reply_init(&r);
-	rv = call(e, "GET", "/_ping", NULL, 0, &r, err);
+	docker_reply_init(&r);
+	rv = docker_call(e, "GET", "/_ping", NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status != 200) {
@@ -433,40 +305,41 @@ static int docker_ping(struct berth_engine *e, struct berth_err *err)
 		goto out;
 	}
 out:
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
 }
 
-static int docker_info(struct berth_engine *e, Berth__V1__RuntimeInfo **out,
-                       struct berth_err *err)
+int docker_info(struct berth_engine *e, Berth__V1__RuntimeInfo **out,
+                struct berth_err *err)
 {
-	struct reply r;
+	struct docker_reply r;
 	json_t *ver = NULL, *info = NULL, *v;
 	Berth__V1__RuntimeInfo *ri = NULL;
 	size_t i;
 	int rv;
 
-	reply_init(&r);
-	rv = call(e, "GET", "/version", NULL, 0, &r, err);
+	docker_reply_init(&r);
+	rv = docker_call(e, "GET", "/version", NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status != 200) {
-		rv = map_status(&r, BERTH_EPRECOND, "engine version", err);
+		rv = docker_map_status(&r, BERTH_EPRECOND, "engine version",
+		                       err);
 		goto out;
 	}
-	rv = parse_json(&r, &ver, "engine version", err);
+	rv = docker_parse_json(&r, &ver, "engine version", err);
 	if (rv != 0)
 		goto out;
-	reply_fini(&r);
-	reply_init(&r);
-	rv = call(e, "GET", "/info", NULL, 0, &r, err);
+	docker_reply_fini(&r);
+	docker_reply_init(&r);
+	rv = docker_call(e, "GET", "/info", NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status != 200) {
-		rv = map_status(&r, BERTH_EPRECOND, "engine info", err);
+		rv = docker_map_status(&r, BERTH_EPRECOND, "engine info", err);
 		goto out;
 	}
-	rv = parse_json(&r, &info, "engine info", err);
+	rv = docker_parse_json(&r, &info, "engine info", err);
 	if (rv != 0)
 		goto out;
 
@@ -500,7 +373,7 @@ out:
 		protobuf_c_message_free_unpacked(&ri->base, NULL);
 	json_decref(info);
 	json_decref(ver);
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
 }
 
@@ -765,29 +638,29 @@ static int image_inspect(struct berth_engine *e, const char *ref, json_t **out,
 	char *esc = berth_http_escape(ref);
 	char *path = berth_asprintf("/images/%s/json", esc);
 	char *what = berth_asprintf("image %.64s", ref);
-	struct reply r;
+	struct docker_reply r;
 	int rv;
 
-	reply_init(&r);
-	rv = call(e, "GET", path, NULL, 0, &r, err);
+	docker_reply_init(&r);
+	rv = docker_call(e, "GET", path, NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status != 200) {
-		rv = map_status(&r, BERTH_EPRECOND, what, err);
+		rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
 		goto out;
 	}
-	rv = parse_json(&r, out, what, err);
+	rv = docker_parse_json(&r, out, what, err);
 out:
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	free(what);
 	free(path);
 	free(esc);
 	return rv;
 }
 
-static int docker_image_pull(struct berth_engine *e, const char *ref,
-                             berth_engine_progress_fn progress, void *arg,
-                             char **image_id, struct berth_err *err)
+int docker_image_pull(struct berth_engine *e, const char *ref,
+                      berth_engine_progress_fn progress, void *arg,
+                      char **image_id, struct berth_err *err)
 {
 	char *repo = NULL, *tag = NULL, *erepo = NULL, *etag = NULL;
 	char *path = NULL, *full = NULL;
@@ -883,8 +756,8 @@ out:
 	return rv;
 }
 
-static int docker_image_exists(struct berth_engine *e, const char *ref,
-                               bool *exists, struct berth_err *err)
+int docker_image_exists(struct berth_engine *e, const char *ref, bool *exists,
+                        struct berth_err *err)
 {
 	json_t *img = NULL;
 	struct berth_err local;
@@ -1124,20 +997,19 @@ out:
 	return rv;
 }
 
-static int docker_container_create(struct berth_engine *e,
-                                   const Berth__V1__ContainerSpec *spec,
-                                   const Berth__V1__KeyValue *const *labels,
-                                   size_t nlabels, char **id,
-                                   struct berth_err *err)
+int docker_container_create(struct berth_engine *e,
+                            const Berth__V1__ContainerSpec *spec,
+                            const Berth__V1__KeyValue *const *labels,
+                            size_t nlabels, char **id, struct berth_err *err)
 {
 	json_t *body = NULL, *rep = NULL;
 	char *path = NULL, *ename = NULL;
 	const char *cid;
-	struct reply r;
+	struct docker_reply r;
 	bool named = spec->name != NULL && spec->name[0] != '\0';
 	int rv;
 
-	reply_init(&r);
+	docker_reply_init(&r);
 	if (spec->image == NULL || spec->image[0] == '\0') {
 		rv = berth_err_set(err, BERTH_EINVAL, "image: required");
 		goto out;
@@ -1151,7 +1023,7 @@ static int docker_container_create(struct berth_engine *e,
 	} else {
 		path = berth_strdup("/containers/create");
 	}
-	rv = call(e, "POST", path, body, 0, &r, err);
+	rv = docker_call(e, "POST", path, body, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status == 404) {
@@ -1168,10 +1040,11 @@ static int docker_container_create(struct berth_engine *e,
 		goto out;
 	}
 	if (r.status != 201 && r.status != 200) {
-		rv = map_status(&r, BERTH_EEXISTS, "create container", err);
+		rv = docker_map_status(&r, BERTH_EEXISTS, "create container",
+		                       err);
 		goto out;
 	}
-	rv = parse_json(&r, &rep, "create container", err);
+	rv = docker_parse_json(&r, &rep, "create container", err);
 	if (rv != 0)
 		goto out;
 	cid = json_string_value(json_object_get(rep, "Id"));
@@ -1186,7 +1059,7 @@ out:
 	json_decref(body);
 	free(path);
 	free(ename);
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
 }
 
@@ -1201,11 +1074,11 @@ static int lifecycle(struct berth_engine *e, const char *id, const char *verb,
 {
 	char *eid = NULL, *path = NULL, *what = NULL;
 	long tmo = 0;
-	struct reply r;
+	struct docker_reply r;
 	int rv;
 
-	reply_init(&r);
-	rv = check_id(id, err);
+	docker_reply_init(&r);
+	rv = docker_check_id(id, err);
 	if (rv != 0)
 		goto out;
 	eid = berth_http_escape(id);
@@ -1219,66 +1092,65 @@ static int lifecycle(struct berth_engine *e, const char *id, const char *verb,
 	} else {
 		path = berth_asprintf("/containers/%s/%s", eid, verb);
 	}
-	rv = call(e, "POST", path, NULL, tmo, &r, err);
+	rv = docker_call(e, "POST", path, NULL, tmo, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status == 204 || r.status == 200 || (ok304 && r.status == 304))
 		goto out;
-	what = what_container(verb, id);
-	rv = map_status(&r, BERTH_EPRECOND, what, err);
+	what = docker_what_container(verb, id);
+	rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
 out:
 	free(what);
 	free(path);
 	free(eid);
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
 }
 
-static int docker_container_start(struct berth_engine *e, const char *id,
-                                  struct berth_err *err)
+int docker_container_start(struct berth_engine *e, const char *id,
+                           struct berth_err *err)
 {
 	return lifecycle(e, id, "start", -1, true, err);
 }
 
-static int docker_container_stop(struct berth_engine *e, const char *id,
-                                 int timeout_s, struct berth_err *err)
+int docker_container_stop(struct berth_engine *e, const char *id, int timeout_s,
+                          struct berth_err *err)
 {
 	return lifecycle(e, id, "stop", timeout_s, true, err);
 }
 
-static int docker_container_restart(struct berth_engine *e, const char *id,
-                                    int timeout_s, struct berth_err *err)
+int docker_container_restart(struct berth_engine *e, const char *id,
+                             int timeout_s, struct berth_err *err)
 {
 	return lifecycle(e, id, "restart", timeout_s, false, err);
 }
 
-static int docker_container_remove(struct berth_engine *e, const char *id,
-                                   bool force, bool volumes,
-                                   struct berth_err *err)
+int docker_container_remove(struct berth_engine *e, const char *id, bool force,
+                            bool volumes, struct berth_err *err)
 {
 	char *eid = NULL, *path = NULL, *what = NULL;
-	struct reply r;
+	struct docker_reply r;
 	int rv;
 
-	reply_init(&r);
-	rv = check_id(id, err);
+	docker_reply_init(&r);
+	rv = docker_check_id(id, err);
 	if (rv != 0)
 		goto out;
 	eid = berth_http_escape(id);
 	path = berth_asprintf("/containers/%s?force=%d&v=%d", eid,
 	                      force ? 1 : 0, volumes ? 1 : 0);
-	rv = call(e, "DELETE", path, NULL, 0, &r, err);
+	rv = docker_call(e, "DELETE", path, NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status == 204 || r.status == 200)
 		goto out;
-	what = what_container("remove", id);
-	rv = map_status(&r, BERTH_EPRECOND, what, err);
+	what = docker_what_container("remove", id);
+	rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
 out:
 	free(what);
 	free(path);
 	free(eid);
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
 }
 
@@ -1387,35 +1259,36 @@ out:
 	return rv;
 }
 
-static int docker_container_list(struct berth_engine *e,
-                                 const Berth__V1__ListContainersRequest *filter,
-                                 Berth__V1__ListContainersReply **out,
-                                 struct berth_err *err)
+int docker_container_list(struct berth_engine *e,
+                          const Berth__V1__ListContainersRequest *filter,
+                          Berth__V1__ListContainersReply **out,
+                          struct berth_err *err)
 {
 	char *filters = NULL;
 	char *path = NULL;
 	json_t *arr = NULL, *c;
 	Berth__V1__ListContainersReply *rep = NULL;
-	struct reply r;
+	struct docker_reply r;
 	size_t i;
 	int all = filter != NULL && filter->all ? 1 : 0;
 	int rv;
 
-	reply_init(&r);
+	docker_reply_init(&r);
 	rv = list_filters(&filters, filter, err);
 	if (rv != 0)
 		goto out;
 	path = filters != NULL
 	    ? berth_asprintf("/containers/json?all=%d&filters=%s", all, filters)
 	    : berth_asprintf("/containers/json?all=%d", all);
-	rv = call(e, "GET", path, NULL, 0, &r, err);
+	rv = docker_call(e, "GET", path, NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status != 200) {
-		rv = map_status(&r, BERTH_EPRECOND, "list containers", err);
+		rv = docker_map_status(&r, BERTH_EPRECOND, "list containers",
+		                       err);
 		goto out;
 	}
-	rv = parse_json(&r, &arr, "list containers", err);
+	rv = docker_parse_json(&r, &arr, "list containers", err);
 	if (rv != 0)
 		goto out;
 	if (!json_is_array(arr)) {
@@ -1439,7 +1312,7 @@ out:
 	json_decref(arr);
 	free(path);
 	free(filters);
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
 }
 
@@ -1537,30 +1410,30 @@ static Berth__V1__ContainerDetail *detail_from_inspect(const json_t *c)
 	return d;
 }
 
-static int docker_container_inspect(struct berth_engine *e, const char *id,
-                                    Berth__V1__ContainerDetail **out,
-                                    struct berth_err *err)
+int docker_container_inspect(struct berth_engine *e, const char *id,
+                             Berth__V1__ContainerDetail **out,
+                             struct berth_err *err)
 {
 	char *eid = NULL, *path = NULL, *what = NULL;
 	json_t *c = NULL;
-	struct reply r;
+	struct docker_reply r;
 	int rv;
 
-	reply_init(&r);
-	rv = check_id(id, err);
+	docker_reply_init(&r);
+	rv = docker_check_id(id, err);
 	if (rv != 0)
 		goto out;
 	eid = berth_http_escape(id);
 	path = berth_asprintf("/containers/%s/json", eid);
-	what = what_container("inspect", id);
-	rv = call(e, "GET", path, NULL, 0, &r, err);
+	what = docker_what_container("inspect", id);
+	rv = docker_call(e, "GET", path, NULL, 0, &r, err);
 	if (rv != 0)
 		goto out;
 	if (r.status != 200) {
-		rv = map_status(&r, BERTH_EPRECOND, what, err);
+		rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
 		goto out;
 	}
-	rv = parse_json(&r, &c, what, err);
+	rv = docker_parse_json(&r, &c, what, err);
 	if (rv != 0)
 		goto out;
 	if (!json_is_object(c)) {
@@ -1574,8 +1447,63 @@ out:
 	free(what);
 	free(path);
 	free(eid);
-	reply_fini(&r);
+	docker_reply_fini(&r);
 	return rv;
+}
+
+/* Pods are Podman's: Docker has none. */
+static int no_pods(struct berth_err *err)
+{
+	return berth_err_set(err, BERTH_EUNIMPL,
+	                     "pods need the podman runtime; this runtime "
+	                     "drives docker");
+}
+
+static int docker_pod_create(struct berth_engine *e,
+                             const Berth__V1__PodSpec *spec,
+                             const Berth__V1__KeyValue *const *labels,
+                             size_t nlabels, char **id, struct berth_err *err)
+{
+	(void)e;
+	(void)spec;
+	(void)labels;
+	(void)nlabels;
+	(void)id;
+	return no_pods(err);
+}
+
+static int docker_pod_ref(struct berth_engine *e, const char *id,
+                          struct berth_err *err)
+{
+	(void)e;
+	(void)id;
+	return no_pods(err);
+}
+
+static int docker_pod_remove(struct berth_engine *e, const char *id, bool force,
+                             struct berth_err *err)
+{
+	(void)force;
+	return docker_pod_ref(e, id, err);
+}
+
+static int docker_pod_list(struct berth_engine *e,
+                           const Berth__V1__ListPodsRequest *filter,
+                           Berth__V1__ListPodsReply **out,
+                           struct berth_err *err)
+{
+	(void)e;
+	(void)filter;
+	(void)out;
+	return no_pods(err);
+}
+
+static int docker_pod_inspect(struct berth_engine *e, const char *id,
+                              Berth__V1__PodSummary **out,
+                              struct berth_err *err)
+{
+	(void)out;
+	return docker_pod_ref(e, id, err);
 }
 
 const struct berth_engine_ops berth_engine_docker_ops = {
@@ -1591,4 +1519,17 @@ const struct berth_engine_ops berth_engine_docker_ops = {
 	.container_remove = docker_container_remove,
 	.container_list = docker_container_list,
 	.container_inspect = docker_container_inspect,
+	.exec_create = docker_exec_create,
+	.exec_start = docker_exec_start,
+	.exec_inspect = docker_exec_inspect,
+	.logs = docker_logs,
+	.wait = docker_wait,
+	.archive_put = docker_archive_put,
+	.events = docker_events,
+	.pod_create = docker_pod_create,
+	.pod_start = docker_pod_ref,
+	.pod_stop = docker_pod_ref,
+	.pod_remove = docker_pod_remove,
+	.pod_list = docker_pod_list,
+	.pod_inspect = docker_pod_inspect,
 };

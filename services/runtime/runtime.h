@@ -28,10 +28,14 @@ struct berth_runtime_opts {
 	const char *data_dir; /* runtime.db lives here (created 0700) */
 	const char *url; /* nng address to serve, e.g. inproc://berth/runtime */
 	bool dial;       /* dial `url` (scale-out behind a listening client) */
-	int workers;     /* concurrent RPC handlers; 0 = 8 */
+	int workers;     /* concurrent RPC handlers; 0 = 64 */
 	struct berth_engine_config engine;
 	const char *build_dir; /* reported by Info (seed 001) */
 	bool rootless; /* reported by Info when the engine does not say */
+	/* Seed 000's SafeLocalPaths: host folders code may be injected or
+	 * bind-mounted from; none = refused. Copied. */
+	const char *const *safe_local_paths;
+	size_t nsafe_local_paths;
 };
 
 /*

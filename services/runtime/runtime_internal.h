@@ -12,6 +12,7 @@
 #include "lib/rpc.h"
 #include "lib/sha256.h"
 #include "lib/store.h"
+#include "services/runtime/streams.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -26,6 +27,11 @@ struct berth_runtime {
 	char *build_dir;
 	bool rootless;
 	char holder[96]; /* "runtime@<host>/<pid>": who holds our leases */
+	struct runtime_streams *streams; /* followed logs, streamed exec */
+	/* Host folders InjectCode and bind mounts may use (resolved, in
+	 * order; none = both refused). NULL-terminated. */
+	char **safe_local_paths;
+	size_t nsafe_local_paths;
 
 	pthread_t runner;
 	bool runner_started;
@@ -112,6 +118,67 @@ void rt_list_containers(Berth__V1__Runtime_Service *svc,
 void rt_inspect_container(Berth__V1__Runtime_Service *svc,
                           const Berth__V1__ContainerRef *in,
                           Berth__V1__ContainerDetail_Closure done, void *call);
+
+/* Handlers added with issue 3, one file each (named below). */
+/* handlers_exec.c */
+void rt_exec_command(Berth__V1__Runtime_Service *svc,
+                     const Berth__V1__ExecRequest *in,
+                     Berth__V1__ExecReply_Closure done, void *call);
+void rt_exec_stream(Berth__V1__Runtime_Service *svc,
+                    const Berth__V1__ExecRequest *in,
+                    Berth__V1__StreamRef_Closure done, void *call);
+
+/* handlers_streams.c */
+void rt_open_logs(Berth__V1__Runtime_Service *svc,
+                  const Berth__V1__LogsRequest *in,
+                  Berth__V1__StreamRef_Closure done, void *call);
+void rt_read_stream(Berth__V1__Runtime_Service *svc,
+                    const Berth__V1__ReadStreamRequest *in,
+                    Berth__V1__StreamChunk_Closure done, void *call);
+void rt_close_stream(Berth__V1__Runtime_Service *svc,
+                     const Berth__V1__StreamRef *in,
+                     Berth__V1__Empty_Closure done, void *call);
+
+/* handlers_wait.c */
+void rt_wait_container(Berth__V1__Runtime_Service *svc,
+                       const Berth__V1__WaitRequest *in,
+                       Berth__V1__WaitReply_Closure done, void *call);
+
+/* handlers_health.c */
+void rt_wait_healthy(Berth__V1__Runtime_Service *svc,
+                     const Berth__V1__WaitHealthyRequest *in,
+                     Berth__V1__ContainerDetail_Closure done, void *call);
+
+/* handlers_code.c */
+void rt_inject_code(Berth__V1__Runtime_Service *svc,
+                    const Berth__V1__InjectCodeRequest *in,
+                    Berth__V1__InjectCodeReply_Closure done, void *call);
+void rt_put_archive(Berth__V1__Runtime_Service *svc,
+                    const Berth__V1__PutArchiveRequest *in,
+                    Berth__V1__InjectCodeReply_Closure done, void *call);
+
+/* handlers_clone.c */
+void rt_clone_repo(Berth__V1__Runtime_Service *svc,
+                   const Berth__V1__CloneRepoRequest *in,
+                   Berth__V1__CloneRepoReply_Closure done, void *call);
+
+/* handlers_pods.c */
+void rt_create_pod(Berth__V1__Runtime_Service *svc,
+                   const Berth__V1__CreatePodRequest *in,
+                   Berth__V1__PodSummary_Closure done, void *call);
+void rt_start_pod(Berth__V1__Runtime_Service *svc, const Berth__V1__PodRef *in,
+                  Berth__V1__Empty_Closure done, void *call);
+void rt_stop_pod(Berth__V1__Runtime_Service *svc, const Berth__V1__PodRef *in,
+                 Berth__V1__Empty_Closure done, void *call);
+void rt_remove_pod(Berth__V1__Runtime_Service *svc,
+                   const Berth__V1__RemovePodRequest *in,
+                   Berth__V1__Empty_Closure done, void *call);
+void rt_list_pods(Berth__V1__Runtime_Service *svc,
+                  const Berth__V1__ListPodsRequest *in,
+                  Berth__V1__ListPodsReply_Closure done, void *call);
+void rt_inspect_pod(Berth__V1__Runtime_Service *svc,
+                    const Berth__V1__PodRef *in,
+                    Berth__V1__PodSummary_Closure done, void *call);
 
 /* Records the failure in `err` as `call`'s answer and logs it once, with
  * the request id. The handler then calls its closure with NULL. */

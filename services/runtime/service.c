@@ -18,6 +18,11 @@
 #include <unistd.h>
 
 /* Runtime store schema: the shared jobs table; nothing of its own yet. */
+/* RPC workers: long polls hold one each while they wait. */
+#define RUNTIME_WORKERS 64
+/* Largest request: a PutArchive tar (64 MiB) plus its envelope. */
+#define RUNTIME_MAX_MSG (80u * 1024u * 1024u)
+
 static const struct berth_migration *runtime_migrations(size_t *n)
 {
 	*n = berth_jobs_migrations_count;
@@ -86,6 +91,13 @@ int berth_runtime_start(struct berth_runtime **out,
 	rt->build_dir
 	    = berth_strdup(opts->build_dir != NULL ? opts->build_dir : "");
 	rt->rootless = opts->rootless;
+	rt->safe_local_paths
+	    = berth_calloc(opts->nsafe_local_paths + 1, sizeof(char *));
+	for (size_t i = 0; i < opts->nsafe_local_paths; i++)
+		rt->safe_local_paths[i]
+		    = berth_strdup(opts->safe_local_paths[i]);
+	rt->nsafe_local_paths = opts->nsafe_local_paths;
+	rt->streams = runtime_streams_new();
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
@@ -117,7 +129,11 @@ int berth_runtime_start(struct berth_runtime **out,
 	rv = runtime_runner_start(rt, err);
 	if (rv != 0)
 		goto fail;
-	sopts.workers = opts->workers;
+	/* Long polls (ReadStream, WaitContainer) hold a worker while they
+	 * wait, so the runtime runs more workers than a CPU-bound service
+	 * would; an uploaded tar travels in one message. */
+	sopts.workers = opts->workers > 0 ? opts->workers : RUNTIME_WORKERS;
+	sopts.max_msg = RUNTIME_MAX_MSG;
 	sopts.dial = opts->dial;
 	rv = berth_rpc_server_alloc(&rt->server, opts->url, &sopts, err);
 	if (rv != 0)
@@ -144,6 +160,7 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	/* Stop taking requests first, then the runner, then what they use. */
 	berth_rpc_server_free(rt->server);
 	runtime_runner_stop(rt);
+	runtime_streams_free(rt->streams);
 	berth_engine_free(rt->engine);
 	berth_store_close(rt->store);
 	pthread_cond_destroy(&rt->create_done);
@@ -151,5 +168,8 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	pthread_mutex_destroy(&rt->mu);
 	free(rt->creating);
 	free(rt->build_dir);
+	for (size_t i = 0; i < rt->nsafe_local_paths; i++)
+		free(rt->safe_local_paths[i]);
+	free(rt->safe_local_paths);
 	free(rt);
 }

@@ -1,0 +1,16 @@
+/*
+ * routes_code.c: REST handlers (see the route table in router.c).
+ * STUB until its owner lands it: answers 501.
+ */
+#include "gateway/respond.h"
+#include "gateway/router.h"
+
+void gw_h_container_inject(struct gw_req *rq)
+{
+	gw_respond_error(rq, BERTH_EUNIMPL, false, "not implemented yet");
+}
+
+void gw_h_container_archive_put(struct gw_req *rq)
+{
+	gw_respond_error(rq, BERTH_EUNIMPL, false, "not implemented yet");
+}
