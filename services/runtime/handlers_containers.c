@@ -211,6 +211,8 @@ void rt_create_container(Berth__V1__Runtime_Service *svc,
 
 	berth_err_clear(&err);
 	rv = runtime_spec_check(spec, &err);
+	if (rv == 0)
+		rv = runtime_bind_mounts_check(rt, spec, &err);
 	if (rv != 0)
 		goto out;
 	runtime_spec_hash(spec, hash);

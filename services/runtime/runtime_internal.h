@@ -64,6 +64,15 @@ static inline struct berth_runtime *runtime_of(Berth__V1__Runtime_Service *svc)
 int runtime_spec_check(const Berth__V1__ContainerSpec *spec,
                        struct berth_err *err);
 
+/*
+ * Checks that every bind mount's source resolves inside the runtime's
+ * SafeLocalPaths (safe_mounts.c). Returns 0 or BERTH_EINVAL /
+ * BERTH_EPERM naming the mount.
+ */
+int runtime_bind_mounts_check(struct berth_runtime *rt,
+                              const Berth__V1__ContainerSpec *spec,
+                              struct berth_err *err);
+
 /* SHA-256 (hex) of the spec's canonical packed form: two creates with the
  * same configuration have the same hash. */
 void runtime_spec_hash(const Berth__V1__ContainerSpec *spec,
