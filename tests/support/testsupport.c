@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,16 @@ static const char *env_or(const char *name, const char *fallback)
 	const char *v = getenv(name);
 
 	return (v != NULL && v[0] != '\0') ? v : fallback;
+}
+
+const char *ts_engine_runtime(void)
+{
+	return env_or("BERTH_TEST_RUNTIME", "docker");
+}
+
+bool ts_engine_is_podman(void)
+{
+	return strcmp(ts_engine_runtime(), "podman") == 0;
 }
 
 const char *ts_docker_socket(void)

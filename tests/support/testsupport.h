@@ -26,6 +26,14 @@
  * default /var/run/docker.sock). Static string. */
 const char *ts_docker_socket(void);
 
+/* The engine the tests run against: "docker" (default) or "podman"
+ * (BERTH_TEST_RUNTIME, exported by the harness; berth serve started by
+ * a test inherits it as BERTH_RUNTIME). Static string. */
+const char *ts_engine_runtime(void);
+
+/* Whether the tests run against Podman. */
+bool ts_engine_is_podman(void);
+
 /* The local test image the harness built (BERTH_TEST_IMAGE). Static. */
 const char *ts_test_image(void);
 
