@@ -80,4 +80,8 @@ struct MHD_Response *gw_pump_response(struct gw_pump *p);
 /* The request is over (MHD's completed callback): no more resumes. */
 void gw_pump_detach(struct gw_pump *p);
 
+/* Ends every stream of `gw` (gateway stop), resuming the suspended ones
+ * so MHD can close them. */
+void gw_pumps_end_all(struct berth_gateway *gw);
+
 #endif

@@ -127,7 +127,12 @@ struct berth_gateway {
 	int port;
 	pthread_mutex_t mu; /* guards stopping + starting calls */
 	bool stopping;
-	atomic_int inflight; /* RPCs started and not yet done */
+	atomic_int inflight;      /* RPCs started and not yet done */
+	struct gw_events *events; /* the runtimes' event feed */
+	/* Streamed responses under way (pump.c), ended at stop: MHD must
+	 * not hold a suspended connection when it stops. */
+	pthread_mutex_t pumps_mu;
+	struct gw_pump *pumps;
 };
 
 /*

@@ -4,6 +4,8 @@
  */
 #include "gateway/respond.h"
 
+#include "gateway/pump.h"
+
 #include "lib/alloc.h"
 
 #include <stdarg.h>
@@ -111,11 +113,14 @@ struct MHD_Response *gw_response_build(struct gw_req *rq)
 	struct MHD_Response *resp;
 	const char *body = rq->resp_body != NULL ? rq->resp_body : "";
 
-	resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
-	                                       MHD_RESPMEM_MUST_COPY);
+	if (rq->pump != NULL)
+		resp = gw_pump_response(rq->pump);
+	else
+		resp = MHD_create_response_from_buffer(
+		    strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return NULL;
-	if (rq->resp_body != NULL)
+	if (rq->resp_body != NULL && rq->pump == NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		                        "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", rq->request_id);

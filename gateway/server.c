@@ -14,7 +14,9 @@
 #include "gateway/gateway.h"
 
 #include "gateway/auth.h"
+#include "gateway/events_sub.h"
 #include "gateway/json_map.h"
+#include "gateway/pump.h"
 #include "gateway/request.h"
 #include "gateway/respond.h"
 #include "gateway/router.h"
@@ -93,6 +95,7 @@ static void req_unref(struct gw_req *rq)
 	free(rq->scratch);
 	if (rq->ext_free != NULL)
 		rq->ext_free(rq->ext);
+	gw_pump_release(rq->pump);
 	if (rq->rpc_out != NULL)
 		protobuf_c_message_free_unpacked(rq->rpc_out, NULL);
 	gw_response_fini(rq);
@@ -460,6 +463,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rq == NULL)
 		return;
 	*con_cls = NULL;
+	if (rq->pump != NULL)
+		gw_pump_detach(rq->pump);
 	safe_path(path, sizeof(path), rq->path);
 	berth_log(BERTH_LOG_INFO, "http_request",
 	          "method=%s path=%s status=%d duration_ms=%lld "
@@ -538,6 +543,7 @@ int berth_gateway_start(struct berth_gateway **out,
 	int rv;
 
 	pthread_mutex_init(&gw->mu, NULL);
+	pthread_mutex_init(&gw->pumps_mu, NULL);
 	atomic_init(&gw->inflight, 0);
 	if (opts == NULL || opts->nruntime_urls == 0
 	    || opts->runtime_urls == NULL) {
@@ -556,6 +562,9 @@ int berth_gateway_start(struct berth_gateway **out,
 	copts.listen = opts->runtime_listen;
 	rv = berth_rpc_client_alloc(&gw->rpc, opts->runtime_urls,
 	                            opts->nruntime_urls, &copts, err);
+	if (rv != 0)
+		goto out;
+	rv = gw_events_start(&gw->events, opts, err);
 	if (rv != 0)
 		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO
@@ -607,8 +616,13 @@ void berth_gateway_stop(struct berth_gateway *gw)
 	pthread_mutex_lock(&gw->mu);
 	gw->stopping = true;
 	pthread_mutex_unlock(&gw->mu);
-	/* Cancels calls under way: their done callbacks resume the
-	 * suspended connections, which MHD must not hold at stop. */
+	/* Ends the streams (their producers stop at their next write)
+	 * and the event feed, then cancels calls under way: their done
+	 * callbacks resume the suspended connections, which MHD must not
+	 * hold at stop. */
+	gw_pumps_end_all(gw);
+	gw_events_stop(gw->events);
+	gw->events = NULL;
 	berth_rpc_client_free(gw->rpc);
 	deadline = berth_clock_mono_ms() + STOP_WAIT_MS;
 	while (atomic_load(&gw->inflight) > 0
@@ -620,6 +634,7 @@ void berth_gateway_stop(struct berth_gateway *gw)
 	 * gw->stopping makes gw_rpc_start refuse. */
 	gw->rpc = NULL;
 	gw_auth_close(gw->auth);
+	pthread_mutex_destroy(&gw->pumps_mu);
 	pthread_mutex_destroy(&gw->mu);
 	free(gw);
 }
