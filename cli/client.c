@@ -8,6 +8,7 @@
 #include "lib/buf.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,104 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
 }
 
+/* A streamed reply: 2xx bodies go to the caller, others are kept. */
+struct stream_sink {
+	CURL *h;
+	cli_chunk_fn fn;
+	void *arg;
+	struct berth_buf errbody;
+	bool stopped;
+};
+
+static size_t on_stream(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream_sink *s = arg;
+	long status = 0;
+
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status >= 300)
+		return on_body(p, size, n, &s->errbody);
+	if (s->fn(s->arg, p, size * n) != 0) {
+		s->stopped = true;
+		return 0;
+	}
+	return size * n;
+}
+
+/* A curl handle with berth's URL, method, auth and JSON body set. The
+ * strings it needs are left in *auth and *text for the caller to free. */
+static CURL *request_new(const struct cli_client *c, const char *method,
+                         const char *url, const json_t *body,
+                         struct curl_slist **hl, char **auth, char **text)
+{
+	CURL *h = curl_easy_init();
+
+	*hl = NULL;
+	*auth = NULL;
+	*text = NULL;
+	if (h == NULL)
+		return NULL;
+	if (c->token != NULL) {
+		*auth = berth_asprintf("Authorization: Bearer %s", c->token);
+		*hl = curl_slist_append(*hl, *auth);
+	}
+	if (body != NULL) {
+		*text = json_dumps(body, JSON_COMPACT);
+		*hl = curl_slist_append(*hl, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, *text);
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hl);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	return h;
+}
+
+long cli_stream(const struct cli_client *c, const char *method,
+                const char *path, const json_t *body, cli_chunk_fn fn,
+                void *arg, json_t **reply)
+{
+	struct stream_sink sink = { 0 };
+	struct curl_slist *hl = NULL;
+	char *url = berth_asprintf("%s%s", c->base, path);
+	char *auth = NULL, *text = NULL;
+	long status = -1;
+	CURLcode rc;
+
+	*reply = NULL;
+	berth_buf_init(&sink.errbody, REPLY_MAX);
+	sink.fn = fn;
+	sink.arg = arg;
+	sink.h = request_new(c, method, url, body, &hl, &auth, &text);
+	if (sink.h == NULL) {
+		fprintf(stderr, "berth: cannot start a request\n");
+		goto out;
+	}
+	curl_easy_setopt(sink.h, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(sink.h, CURLOPT_WRITEDATA, &sink);
+	rc = curl_easy_perform(sink.h);
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && sink.stopped)) {
+		curl_easy_getinfo(sink.h, CURLINFO_RESPONSE_CODE, &status);
+		if (sink.errbody.len > 0)
+			*reply = json_loadb(sink.errbody.data, sink.errbody.len,
+			                    0, NULL);
+	} else {
+		fprintf(stderr, "berth: the stream from %s broke: %s\n",
+		        c->base, curl_easy_strerror(rc));
+	}
+out:
+	curl_easy_cleanup(sink.h);
+	curl_slist_free_all(hl);
+	berth_buf_fini(&sink.errbody);
+	free(text);
+	free(auth);
+	free(url);
+	return status;
+}
+
 long cli_request(const struct cli_client *c, const char *method,
                  const char *path, const json_t *body, json_t **reply)
 {
@@ -88,26 +187,15 @@ long cli_request(const struct cli_client *c, const char *method,
 	char *auth = NULL, *text = NULL;
 	long status = -1;
 	CURLcode rc;
-	CURL *h = curl_easy_init();
+	CURL *h;
 
 	*reply = NULL;
 	berth_buf_init(&buf, REPLY_MAX);
-	if (c->token != NULL) {
-		auth = berth_asprintf("Authorization: Bearer %s", c->token);
-		hl = curl_slist_append(hl, auth);
+	h = request_new(c, method, url, body, &hl, &auth, &text);
+	if (h == NULL) {
+		fprintf(stderr, "berth: cannot start a request\n");
+		goto out;
 	}
-	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
-		hl = curl_slist_append(hl, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-	} else if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 600000L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
@@ -121,6 +209,7 @@ long cli_request(const struct cli_client *c, const char *method,
 		fprintf(stderr, "berth: cannot reach berth at %s: %s\n",
 		        c->base, curl_easy_strerror(rc));
 	}
+out:
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hl);
 	berth_buf_fini(&buf);

@@ -32,6 +32,22 @@ long cli_request(const struct cli_client *c, const char *method,
                  const char *path, const json_t *body, json_t **reply);
 
 /*
+ * Called with each piece of a streamed 2xx reply as it arrives. Return
+ * 0 to go on, non-zero to stop reading (the request is then abandoned).
+ */
+typedef int (*cli_chunk_fn)(void *arg, const char *data, size_t len);
+
+/*
+ * One request whose 2xx reply is streamed to `fn` (logs, events,
+ * streamed exec); no overall timeout. A non-2xx reply is parsed as JSON
+ * into `*reply` as cli_request() does. Returns the HTTP status, or -1
+ * when berth could not be reached or the stream broke (printed).
+ */
+long cli_stream(const struct cli_client *c, const char *method,
+                const char *path, const json_t *body, cli_chunk_fn fn,
+                void *arg, json_t **reply);
+
+/*
  * Prints a failed reply as "berth: CODE: message" on stderr and returns
  * the exit status for it (1).
  */

@@ -16,6 +16,12 @@ int cmd_run(int argc, char **argv);
 int cmd_container_action(int argc, char **argv); /* start stop restart rm */
 int cmd_inspect(int argc, char **argv);
 
+/* cmd_streams.c */
+int cmd_exec(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+
 /* cmd_images.c */
 int cmd_pull(int argc, char **argv);
 int cmd_job(int argc, char **argv);
