@@ -1,17 +1,258 @@
 /*
- * engine_docker_events.c: the Docker driver's following the engine event stream.
- * STUB until its owner lands it: answers BERTH_EUNIMPL.
+ * engine_docker_events.c: the Docker driver's following the engine's
+ * event stream (GET /events), normalised into struct berth_engine_event.
+ *
+ * The Podman driver uses this file too (its compatible API speaks the
+ * same stream), so the known differences are folded here: Podman's
+ * "remove" and "died" are Docker's "destroy" and "die"; Docker's
+ * "health_status: healthy" becomes action "health_status" with
+ * health_status "healthy" (Podman sends the state as an attribute).
+ *
+ * The stream has no overall timeout and no low-speed limit (an idle
+ * engine sends nothing for hours): the caller's tick, about once a
+ * second, is the only way out besides the engine going away.
  */
 #include "lib/engine_docker_internal.h"
+
+#include "lib/alloc.h"
+#include "lib/engine_http.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One event line is a small JSON object; anything larger is refused. */
+#define EVENT_LINE_MAX (256u * 1024u)
+/* Labels kept per event. */
+#define EVENT_LABELS_MAX 256
+/* "No limit" for the stream: ten years. */
+#define FOREVER_MS (10L * 365L * 24L * 3600L * 1000L)
+
+struct ev_state {
+	berth_engine_event_fn fn;
+	berth_engine_tick_fn tick;
+	void *arg;
+	struct berth_buf line;
+	struct berth_err *err;
+	bool stopped; /* fn or tick said stop */
+};
+
+/* Attributes that describe the event, not the container's labels. */
+static bool is_meta_attr(const char *k)
+{
+	static const char *const meta[] = {
+		"name",   "image",         "exitCode", "signal",
+		"execID", "health_status", "podId",    "containerExitCode",
+	};
+
+	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+		if (strcmp(k, meta[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Handles one complete JSON line; non-container events are skipped. */
+static int ev_line(struct ev_state *st, const char *data, size_t len)
+{
+	Berth__V1__KeyValue kvs[EVENT_LABELS_MAX];
+	const Berth__V1__KeyValue *kvp[EVENT_LABELS_MAX];
+	struct berth_engine_event ev;
+	char action[64];
+	char health[32];
+	json_t *j = NULL, *actor, *attrs, *v;
+	const char *type, *act, *k, *s;
+	size_t n = 0;
+	int rv = 0;
+
+	while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return 0;
+	j = json_loadb(data, len, 0, NULL);
+	if (!json_is_object(j))
+		goto out; /* not ours to judge: skip what we cannot read */
+	type = json_string_value(json_object_get(j, "Type"));
+	act = json_string_value(json_object_get(j, "Action"));
+	if (act == NULL)
+		act = json_string_value(json_object_get(j, "status"));
+	if (type == NULL || strcmp(type, "container") != 0 || act == NULL)
+		goto out;
+	actor = json_object_get(j, "Actor");
+	attrs = json_object_get(actor, "Attributes");
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = "container";
+	ev.id = json_string_value(json_object_get(actor, "ID"));
+	if (ev.id == NULL)
+		ev.id = json_string_value(json_object_get(j, "id"));
+	if (ev.id == NULL)
+		goto out;
+	ev.name = json_string_value(json_object_get(attrs, "name"));
+	v = json_object_get(j, "timeNano");
+	if (json_is_integer(v))
+		ev.time_ns = json_integer_value(v);
+	else
+		ev.time_ns = json_integer_value(json_object_get(j, "time"))
+		    * 1000000000LL;
+
+	health[0] = '\0';
+	snprintf(action, sizeof(action), "%s", act);
+	if (strncmp(act, "health_status", 13) == 0) {
+		const char *h = act + 13;
+
+		while (*h == ':' || *h == ' ')
+			h++;
+		if (*h == '\0')
+			h = json_string_value(
+			    json_object_get(attrs, "health_status"));
+		snprintf(health, sizeof(health), "%s", h != NULL ? h : "");
+		snprintf(action, sizeof(action), "health_status");
+		ev.health_status = health;
+	} else if (strcmp(act, "remove") == 0) {
+		snprintf(action, sizeof(action), "destroy");
+	} else if (strcmp(act, "died") == 0) {
+		snprintf(action, sizeof(action), "die");
+	} else {
+		/* "exec_start: sh -c ..." and the like: the verb only. */
+		char *colon = strchr(action, ':');
+
+		if (colon != NULL)
+			*colon = '\0';
+	}
+	ev.action = action;
+	s = json_string_value(json_object_get(attrs, "exitCode"));
+	if (s == NULL)
+		s = json_string_value(
+		    json_object_get(attrs, "containerExitCode"));
+	if (s != NULL)
+		ev.exit_code = (int)strtol(s, NULL, 10);
+	if (json_is_object(attrs)) {
+		json_object_foreach(attrs, k, v)
+		{
+			if (n == EVENT_LABELS_MAX)
+				break;
+			if (is_meta_attr(k) || !json_is_string(v))
+				continue;
+			berth__v1__key_value__init(&kvs[n]);
+			kvs[n].key = (char *)k;
+			kvs[n].value = (char *)json_string_value(v);
+			kvp[n] = &kvs[n];
+			n++;
+		}
+	}
+	ev.labels = kvp;
+	ev.nlabels = n;
+	if (st->fn(st->arg, &ev) != 0) {
+		st->stopped = true;
+		rv = BERTH_ECANCELLED;
+	}
+out:
+	json_decref(j);
+	return rv;
+}
+
+static int ev_chunk(void *arg, const char *data, size_t len)
+{
+	struct ev_state *st = arg;
+	size_t start = 0;
+	int rv;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (st->line.len > 0) {
+			rv = berth_buf_append(&st->line, data + start,
+			                      i - start);
+			if (rv == 0)
+				rv = ev_line(st, st->line.data, st->line.len);
+			berth_buf_reset(&st->line);
+		} else {
+			rv = ev_line(st, data + start, i - start);
+		}
+		if (rv != 0)
+			return rv;
+		start = i + 1;
+	}
+	if (start < len
+	    && berth_buf_append(&st->line, data + start, len - start) != 0)
+		return berth_err_set(st->err, BERTH_ELIMIT,
+		                     "engine event longer than %u bytes",
+		                     EVENT_LINE_MAX);
+	return 0;
+}
+
+static int ev_tick(void *arg)
+{
+	struct ev_state *st = arg;
+
+	if (st->tick == NULL || st->tick(st->arg) == 0)
+		return 0;
+	st->stopped = true;
+	return BERTH_ECANCELLED;
+}
 
 int docker_events(struct berth_engine *e, int64_t since_unix_ms,
                   berth_engine_event_fn fn, berth_engine_tick_fn tick,
                   void *arg, struct berth_err *err)
 {
-	(void)e;
-	(void)since_unix_ms;
-	(void)fn;
-	(void)tick;
-	(void)arg;
-	return berth_err_set(err, BERTH_EUNIMPL, "not implemented yet");
+	struct ev_state st;
+	struct berth_buf errbody;
+	struct berth_http_req req = { 0 };
+	struct berth_http_stream_limits limits = {
+		.total_ms = FOREVER_MS,
+		.low_speed_bytes = 1,
+		.low_speed_s = FOREVER_MS / 1000,
+		.tick = ev_tick,
+	};
+	char *filters = berth_http_escape("{\"type\":[\"container\"]}");
+	char *path = NULL;
+	long status = 0;
+	int rv;
+
+	memset(&st, 0, sizeof(st));
+	st.fn = fn;
+	st.tick = tick;
+	st.arg = arg;
+	st.err = err;
+	berth_buf_init(&st.line, EVENT_LINE_MAX);
+	berth_buf_init(&errbody, BERTH_HTTP_ERRBODY_MAX);
+	if (since_unix_ms > 0)
+		path = berth_asprintf(
+		    API "/events?since=%" PRId64 ".%09" PRId64 "&filters=%s",
+		    since_unix_ms / 1000, (since_unix_ms % 1000) * 1000000,
+		    filters);
+	else
+		path = berth_asprintf(API "/events?filters=%s", filters);
+	req.method = "GET";
+	req.path = path;
+	rv = berth_http_stream(berth_engine_http_target(e), &req, &limits,
+	                       ev_chunk, &st, &status, &errbody, err);
+	if (st.stopped) {
+		rv = berth_err_set(err, BERTH_ECANCELLED,
+		                   "event stream stopped by the caller");
+		goto out;
+	}
+	if (rv != 0)
+		goto out;
+	if (status < 200 || status >= 300) {
+		struct docker_reply r;
+
+		docker_reply_init(&r);
+		r.status = status;
+		berth_http_engine_message(errbody.data, errbody.len, r.msg,
+		                          sizeof(r.msg));
+		rv = docker_map_status(&r, BERTH_EPRECOND, "engine events",
+		                       err);
+		docker_reply_fini(&r);
+		goto out;
+	}
+	/* A 2xx stream that ends: the engine closed it (stopping). */
+	rv = berth_err_set_retryable(err, BERTH_EUNAVAIL,
+	                             "the engine closed its event stream");
+out:
+	berth_buf_fini(&errbody);
+	berth_buf_fini(&st.line);
+	free(path);
+	free(filters);
+	return rv;
 }
