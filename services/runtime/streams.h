@@ -93,4 +93,19 @@ int runtime_stream_read(struct runtime_streams *ss, const char *id,
 int runtime_stream_close(struct runtime_streams *ss, const char *id,
                          struct berth_err *err);
 
+/* --- appended: for tests and diagnostics ---------------------------- */
+
+/*
+ * Sets the idle time after which an unread stream is cancelled (default
+ * RUNTIME_STREAM_IDLE_MS; values under 10 are taken as 10). Applies to
+ * every stream of `ss` from its next check on.
+ */
+void runtime_streams_set_idle_ms(struct runtime_streams *ss, int idle_ms);
+
+/*
+ * Streams that still hold memory or a producer thread: open ones plus
+ * cancelled ones whose producer has not returned yet.
+ */
+size_t runtime_streams_count(struct runtime_streams *ss);
+
 #endif
