@@ -53,4 +53,38 @@ int berth_tar_from_file(int dirfd, const char *name,
                         struct berth_buf *out, struct berth_tar_stats *st,
                         struct berth_err *err);
 
+/*
+ * As berth_tar_from_dir() and berth_tar_from_file(), with every entry
+ * name put under `prefix` ("app/src" gives "app/src/a/b.txt"; NULL or ""
+ * for none). The prefix is relative ("/" and "." components trimmed,
+ * ".." refused with BERTH_EINVAL) and gets no entries of its own: an
+ * engine extracting the tar into "/" creates the missing folders of the
+ * prefix and leaves existing ones as they are (mode and owner kept).
+ */
+int berth_tar_from_dir_prefixed(int dirfd, const char *prefix,
+                                const char *const *skip,
+                                const struct berth_tar_limits *lim,
+                                struct berth_buf *out,
+                                struct berth_tar_stats *st,
+                                struct berth_err *err);
+int berth_tar_from_file_prefixed(int dirfd, const char *name,
+                                 const char *prefix,
+                                 const struct berth_tar_limits *lim,
+                                 struct berth_buf *out,
+                                 struct berth_tar_stats *st,
+                                 struct berth_err *err);
+
+/*
+ * Checks a tar a client sent before it goes to an engine (PutArchive):
+ * it must be a plain, uncompressed tar (ustar, pax or GNU) whose entries
+ * are regular files, folders, symlinks or hard links; names relative,
+ * without ".." components; hard-link targets likewise. Devices, fifos
+ * and sockets are refused. `lim` caps entries (max_bytes and max_depth
+ * are not used: the caller caps the size). Fills `*st` (bytes = len).
+ * Errors: BERTH_EINVAL naming the entry and the rule; BERTH_ELIMIT.
+ */
+int berth_tar_check(const void *tar, size_t len,
+                    const struct berth_tar_limits *lim,
+                    struct berth_tar_stats *st, struct berth_err *err);
+
 #endif
