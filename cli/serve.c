@@ -6,6 +6,12 @@
  *   berth serve --role runtime --url ipc:///run/berth/runtime.sock
  *   berth serve --role gateway --runtime-url ipc:///run/berth/runtime.sock
  *
+ * Events: all-in-one, the runtime publishes on inproc://berth/events
+ * and the gateway subscribes there. Split roles name the address with
+ * --events-url on both sides; with --runtime-listen the gateway listens
+ * on it and each `--role runtime --dial` dials its publisher in, as for
+ * the RPC address. Without --events-url split roles publish nothing.
+ *
  * This file is the composition root: the only place that knows both the
  * gateway and the services. They never include each other; they meet
  * over nng through the proto contracts.
@@ -46,6 +52,10 @@ static void usage(FILE *f)
 	      "runtimes --dial in\n"
 	      "  --runtime-url URLS   runtime address(es) for the gateway, "
 	      "comma-separated\n"
+	      "  --events-url URLS    event address(es): the runtime's "
+	      "publisher, the gateway's\n"
+	      "                       subscription (comma-separated); "
+	      "all-in-one: inproc\n"
 	      "  --socket PATH        the engine's unix socket "
 	      "(BERTH_DOCKER_SOCKET)\n"
 	      "  --no-engine-start    never start dockerd, even as root\n",
@@ -94,6 +104,7 @@ int cmd_serve(int argc, char **argv)
 		{ "runtime-url", required_argument, NULL, 'R' },
 		{ "runtime-listen", no_argument, NULL, 'L' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "events-url", required_argument, NULL, 'E' },
 		{ "no-engine-start", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -104,6 +115,10 @@ int cmd_serve(int argc, char **argv)
 	struct engine_boot boot = { 0, NULL };
 	struct berth_err err;
 	const char *config_path = NULL, *role = "all", *url = NULL;
+	const char *events_arg = NULL;
+	char *events_copy = NULL;
+	char *events_list[16];
+	size_t nevents = 0;
 	bool dial = false, engine_start = true, runtime_listen = false;
 	/* Flags that override configuration settings; the last one given
 	 * wins, as for any flag. */
@@ -129,6 +144,7 @@ int cmd_serve(int argc, char **argv)
 		case 'D': dial = true; break;
 		case 'L': runtime_listen = true; break;
 		case 'N': engine_start = false; break;
+		case 'E': events_arg = optarg; break;
 		case 'd':
 		case 'H':
 		case 'R':
@@ -178,6 +194,36 @@ int cmd_serve(int argc, char **argv)
 		    "tcp://HOST:PORT of the runtime service");
 		goto out;
 	}
+	if (events_arg != NULL) {
+		char *t;
+
+		events_copy = berth_strdup(events_arg);
+		t = events_copy;
+		while (t != NULL && *t != '\0') {
+			char *comma = strchr(t, ',');
+
+			if (comma != NULL)
+				*comma = '\0';
+			if (nevents
+			    == sizeof(events_list) / sizeof(*events_list)) {
+				berth_err_set(&err, BERTH_EINVAL,
+				              "--events-url: at most 16 "
+				              "addresses");
+				goto out;
+			}
+			if (*t != '\0')
+				events_list[nevents++] = t;
+			t = comma != NULL ? comma + 1 : NULL;
+		}
+	} else if (strcmp(role, "all") == 0) {
+		events_list[nevents++] = (char *)"inproc://berth/events";
+	}
+	if (strcmp(role, "runtime") == 0 && nevents > 1) {
+		berth_err_set(&err, BERTH_EINVAL,
+		              "--events-url: a runtime publishes on one "
+		              "address");
+		goto out;
+	}
 	/* Only a command line that makes sense gets to create anything. */
 	if (ensure_data_dir(cfg->data_dir) != 0)
 		goto out_quiet;
@@ -209,6 +255,8 @@ int cmd_serve(int argc, char **argv)
 		ro.safe_local_paths
 		    = (const char *const *)cfg->safe_local_paths;
 		ro.nsafe_local_paths = cfg->nsafe_local_paths;
+		ro.events_url = nevents > 0 ? events_list[0] : NULL;
+		ro.events_dial = dial;
 		if (berth_runtime_start(&rt, &ro, &err) != 0)
 			goto out;
 		berth_log(BERTH_LOG_INFO, "runtime_serving", "url=%s engine=%s",
@@ -224,6 +272,9 @@ int cmd_serve(int argc, char **argv)
 		go.runtime_urls = (const char *const *)cfg->runtime_urls;
 		go.nruntime_urls = cfg->nruntime_urls;
 		go.runtime_listen = runtime_listen;
+		go.events_urls = (const char *const *)events_list;
+		go.nevents_urls = nevents;
+		go.events_listen = runtime_listen;
 		if (berth_gateway_start(&gw, &go, &err) != 0)
 			goto out;
 		berth_log(BERTH_LOG_INFO, "gateway_serving",
@@ -245,5 +296,6 @@ out_quiet:
 	berth_runtime_stop(rt);
 	engine_boot_fini(&boot);
 	berth_config_free(cfg);
+	free(events_copy);
 	return rv;
 }

@@ -1,20 +1,38 @@
 /*
  * events_sub.h: the gateway's subscription to the runtimes' event PUB
  * sockets, fanned out to Server-Sent Events clients (routes_events.c).
+ *
+ * One SUB socket receives every runtime's berth.v1.Event messages; one
+ * thread turns each into an SSE record
+ *   id: <seq>\nevent: container|job\ndata: {json}\n\n
+ * (seq: the gateway's own counter, strictly increasing across runtimes)
+ * and queues it for every client whose filter matches. Each client's
+ * queue is bounded (GW_EVENTS_CLIENT_MAX bytes beyond what its pump
+ * holds): a client that cannot keep up gets a final "event: overflow"
+ * record and its stream ends, so memory never grows without bound.
+ * Idle streams get a ": keepalive" comment every 15 s and are poked
+ * every second so a client that left is noticed and freed.
  */
 #ifndef BERTH_GATEWAY_EVENTS_SUB_H
 #define BERTH_GATEWAY_EVENTS_SUB_H
 
 #include "gateway/gateway.h"
+#include "gateway/request.h"
 #include "lib/error.h"
 
 struct gw_events;
+
+/* Bytes queued per SSE client before it is cut off. */
+#define GW_EVENTS_CLIENT_MAX (256u * 1024u)
+/* Seconds between keepalive comments on an idle stream. */
+#define GW_EVENTS_KEEPALIVE_S 15
 
 /*
  * Subscribes to the event sockets named in `opts` (dialling or
  * listening as the options say). A gateway without event addresses
  * gets a handle that never delivers. Caller owns `*out`; free with
  * gw_events_stop().
+ * Errors: BERTH_EINVAL (bad address), BERTH_EUNAVAIL (address in use).
  */
 int gw_events_start(struct gw_events **out,
                     const struct berth_gateway_opts *opts,
@@ -22,5 +40,15 @@ int gw_events_start(struct gw_events **out,
 
 /* Stops the subscription and ends every SSE stream. Accepts NULL. */
 void gw_events_stop(struct gw_events *ev);
+
+/*
+ * Makes `rq`'s response an SSE stream of the events that match `type`
+ * ("container", "job" or NULL for both) and `id` (a container id, id
+ * prefix or name, or a job id; NULL for all). Strings are copied. Call
+ * from a handler (an MHD thread); the response is decided when it
+ * returns.
+ */
+void gw_events_attach(struct gw_events *ev, struct gw_req *rq, const char *type,
+                      const char *id);
 
 #endif

@@ -33,6 +33,14 @@ struct berth_gateway_opts {
 	 * instances then dial in (`berth serve --role runtime --dial`) and
 	 * nng spreads calls over them, so they scale behind one address. */
 	bool runtime_listen;
+	/* nng addresses of the runtimes' event PUB sockets, served as
+	 * GET /api/v1/events (Server-Sent Events). Dialled, or listened on
+	 * with events_listen (the runtimes then dial in, as for
+	 * runtime_listen). None = the endpoint streams nothing but
+	 * keepalives. Borrowed for the call. */
+	const char *const *events_urls;
+	size_t nevents_urls;
+	bool events_listen;
 };
 
 /*

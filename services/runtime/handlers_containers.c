@@ -6,8 +6,14 @@
  * when no name is given (a resent request finds the container its first
  * attempt made through the berth.request_id label). The configuration is
  * compared through the berth.spec_hash label written at create.
+ *
+ * List and inspect are served from the state cache (state_cache.h)
+ * while it is in sync with the engine's event stream, from the engine
+ * otherwise; this file's own changes refresh the cache before they
+ * answer, so a read right after a write sees it.
  */
 #include "services/runtime/runtime_internal.h"
+#include "services/runtime/state_cache.h"
 
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -250,6 +256,7 @@ void rt_create_container(Berth__V1__Runtime_Service *svc,
 	                                   &err);
 	if (rv == 0) {
 		out.created = true;
+		runtime_cache_refresh(rt, id);
 		goto out;
 	}
 	if (rv == BERTH_EEXISTS && spec->name[0] != '\0') {
@@ -285,13 +292,9 @@ struct control_args {
 	bool volumes;  /* remove */
 };
 
-static int control_run(struct berth_runtime *rt, enum control_op op,
-                       const struct control_args *a, struct berth_err *err)
+static int control_engine(struct berth_runtime *rt, enum control_op op,
+                          const struct control_args *a, struct berth_err *err)
 {
-	int rv = berth_validate_container_ref("id", a->id, err);
-
-	if (rv != 0)
-		return rv;
 	switch (op) {
 	case CONTROL_START:
 		return berth_engine_container_start(rt->engine, a->id, err);
@@ -306,6 +309,35 @@ static int control_run(struct berth_runtime *rt, enum control_op op,
 		                                     a->force, a->volumes, err);
 	}
 	return berth_err_set(err, BERTH_EINTERNAL, "unknown control op");
+}
+
+/* Runs the change, then brings the cache up to date with it. */
+static int control_run(struct berth_runtime *rt, enum control_op op,
+                       const struct control_args *a, struct berth_err *err)
+{
+	Berth__V1__ContainerDetail *d = NULL;
+	char *full_id = NULL;
+	int rv = berth_validate_container_ref("id", a->id, err);
+
+	if (rv != 0)
+		return rv;
+	/* A removed container cannot be inspected afterwards: learn its
+	 * full id first (from memory when possible). */
+	if (op == CONTROL_REMOVE
+	    && state_cache_inspect(runtime_cache(rt), a->id, &d)) {
+		full_id = berth_strdup(d->summary->id);
+		protobuf_c_message_free_unpacked(&d->base, NULL);
+	}
+	rv = control_engine(rt, op, a, err);
+	if (rv == 0 && op == CONTROL_REMOVE && full_id != NULL) {
+		struct state_cache *c = runtime_cache(rt);
+
+		state_cache_drop(c, state_cache_ticket(c), full_id);
+	} else if (rv == 0 && op != CONTROL_REMOVE) {
+		runtime_cache_refresh(rt, a->id);
+	}
+	free(full_id);
+	return rv;
 }
 
 /* Runs one state change and answers the call. */
@@ -385,7 +417,14 @@ void rt_list_containers(Berth__V1__Runtime_Service *svc,
 		rv = berth_validate_text("name", in->name, 128, &err);
 	if (rv == 0 && in->state[0] != '\0')
 		rv = berth_validate_name("state", in->state, &err);
-	if (rv == 0)
+	for (size_t i = 0; i < in->n_labels && rv == 0; i++) {
+		rv = berth_validate_text("label", in->labels[i]->key, 256,
+		                         &err);
+		if (rv == 0 && in->labels[i]->value != NULL)
+			rv = berth_validate_text("label", in->labels[i]->value,
+			                         4096, &err);
+	}
+	if (rv == 0 && !state_cache_list(runtime_cache(rt), in, &out))
 		rv = berth_engine_container_list(rt->engine, in, &out, &err);
 	if (rv != 0) {
 		rt_fail(call, &err, "ListContainers");
@@ -407,7 +446,7 @@ void rt_inspect_container(Berth__V1__Runtime_Service *svc,
 
 	berth_err_clear(&err);
 	rv = berth_validate_container_ref("id", in->id, &err);
-	if (rv == 0)
+	if (rv == 0 && !state_cache_inspect(runtime_cache(rt), in->id, &out))
 		rv = berth_engine_container_inspect(rt->engine, in->id, &out,
 		                                    &err);
 	if (rv != 0) {

@@ -7,7 +7,11 @@
  * layers itself. The lease is renewed as progress arrives, so another
  * runtime sharing the store (or this one after a restart) takes over a
  * job only when its holder is really gone.
+ *
+ * Each step is published as a job event (running, progress at most
+ * twice a second, succeeded, failed) for the gateway's SSE clients.
  */
+#include "services/runtime/events_pub.h"
 #include "services/runtime/runtime_internal.h"
 
 #include "lib/alloc.h"
@@ -24,9 +28,22 @@
 
 struct pull_ctx {
 	struct berth_runtime *rt;
+	const struct berth_job *job;
 	const char *job_id;
 	int64_t last_ms;
 };
+
+/* Publishes the stored job's current form under `action`. */
+static void publish_stored(struct berth_runtime *rt, const char *action,
+                           const char *job_id)
+{
+	struct berth_job *job = NULL;
+
+	if (berth_jobs_get(rt->store, &job, job_id, NULL) != 0)
+		return;
+	events_pub_job(runtime_pub(rt), action, job);
+	berth_job_free(job);
+}
 
 static int on_progress(void *arg, int percent, const char *status)
 {
@@ -45,13 +62,22 @@ static int on_progress(void *arg, int percent, const char *status)
 	/* A failed progress write is not worth failing the pull over. */
 	berth_jobs_progress(pc->rt->store, pc->job_id, pc->rt->holder, percent,
 	                    status, LEASE_MS, NULL);
+	{
+		/* The claimed job with this step's progress: no read back. */
+		struct berth_job now_job = *pc->job;
+
+		now_job.state = BERTH_JOB_RUNNING;
+		now_job.progress = percent;
+		now_job.detail = (char *)status;
+		events_pub_job(runtime_pub(pc->rt), "progress", &now_job);
+	}
 	return 0;
 }
 
 static void run_pull(struct berth_runtime *rt, struct berth_job *job)
 {
 	Berth__V1__PullImageRequest *req;
-	struct pull_ctx pc = { rt, job->id, 0 };
+	struct pull_ctx pc = { rt, job, job->id, 0 };
 	struct berth_err err;
 	char *image_id = NULL;
 	int rv;
@@ -68,6 +94,7 @@ static void run_pull(struct berth_runtime *rt, struct berth_job *job)
 	}
 	berth_log(BERTH_LOG_INFO, "pull_started", "job=%s image=%s attempt=%d",
 	          job->id, req->image, job->attempts);
+	events_pub_job(runtime_pub(rt), "running", job);
 	rv = berth_engine_image_pull(rt->engine, req->image, on_progress, &pc,
 	                             &image_id, &err);
 	pthread_mutex_lock(&rt->mu);
@@ -84,11 +111,13 @@ static void run_pull(struct berth_runtime *rt, struct berth_job *job)
 		          berth_code_name(rv), err.msg);
 		berth_jobs_finish(rt->store, job->id, rt->holder,
 		                  BERTH_JOB_FAILED, NULL, rv, err.msg, NULL);
+		publish_stored(rt, "failed", job->id);
 	} else {
 		berth_log(BERTH_LOG_INFO, "pull_succeeded", "job=%s image=%s",
 		          job->id, image_id);
 		berth_jobs_finish(rt->store, job->id, rt->holder,
 		                  BERTH_JOB_SUCCEEDED, image_id, 0, NULL, NULL);
+		publish_stored(rt, "succeeded", job->id);
 	}
 	free(image_id);
 	berth__v1__pull_image_request__free_unpacked(req, NULL);

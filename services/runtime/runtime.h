@@ -36,11 +36,19 @@ struct berth_runtime_opts {
 	 * bind-mounted from; none = refused. Copied. */
 	const char *const *safe_local_paths;
 	size_t nsafe_local_paths;
+	/* Where the event PUB socket listens (or dials, with events_dial):
+	 * container and job events for the gateway's SUB side. All-in-one:
+	 * "inproc://berth/events"; NULL = events are not published (the
+	 * state cache still runs). */
+	const char *events_url;
+	bool events_dial;
 };
 
 /*
  * Opens the store, reconciles its jobs, opens the engine driver, starts
- * the pull runner and serves `opts->url`. The engine need not be up: calls
+ * the pull runner, the event publisher and the state cache's follower
+ * (list and inspect are then served from memory while it is in sync
+ * with the engine's event stream) and serves `opts->url`. The engine need not be up: calls
  * then answer UNAVAILABLE (retryable) until it is.
  * Caller owns `*out`; stop and free with berth_runtime_stop().
  */

@@ -1,16 +1,20 @@
 /*
  * service.c: starts and stops the runtime service: its store, its engine
- * driver, its pull runner and its RPC server, in that order, and takes
- * them down in reverse.
+ * driver, its event publisher, its pull runner, the state cache's
+ * follower and its RPC server, in that order, and takes them down in
+ * reverse.
  */
+#include "services/runtime/events_pub.h"
 #include "services/runtime/runtime.h"
 #include "services/runtime/runtime_internal.h"
+#include "services/runtime/state_cache.h"
 
 #include "lib/alloc.h"
 #include "lib/log.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,33 @@
 #define RUNTIME_WORKERS 64
 /* Largest request: a PutArchive tar (64 MiB) plus its envelope. */
 #define RUNTIME_MAX_MSG (80u * 1024u * 1024u)
+
+/*
+ * The runtime with the parts this file adds to the shared struct: the
+ * shared one comes first, so a handler's `rt` is also this.
+ */
+struct runtime_full {
+	struct berth_runtime rt;
+	struct state_cache *cache;
+	struct events_pub *pub;
+	struct event_follower *follower;
+	atomic_bool closing; /* set before the RPC server stops */
+};
+
+bool runtime_is_closing(struct berth_runtime *rt)
+{
+	return atomic_load(&((struct runtime_full *)rt)->closing);
+}
+
+struct state_cache *runtime_cache(struct berth_runtime *rt)
+{
+	return ((struct runtime_full *)rt)->cache;
+}
+
+struct events_pub *runtime_pub(struct berth_runtime *rt)
+{
+	return ((struct runtime_full *)rt)->pub;
+}
 
 static const struct berth_migration *runtime_migrations(size_t *n)
 {
@@ -76,6 +107,7 @@ int berth_runtime_start(struct berth_runtime **out,
 	    = BERTH__V1__RUNTIME__INIT(rt_);
 	struct berth_rpc_server_opts sopts = { 0 };
 	struct berth_runtime *rt;
+	struct runtime_full *full;
 	const struct berth_migration *migs;
 	size_t nmigs;
 	char *db_path = NULL;
@@ -83,7 +115,10 @@ int berth_runtime_start(struct berth_runtime **out,
 	char host[64];
 	int rv;
 
-	rt = berth_calloc(1, sizeof(*rt));
+	full = berth_calloc(1, sizeof(*full));
+	rt = &full->rt;
+	full->cache = state_cache_new();
+	atomic_init(&full->closing, false);
 	rt->svc = svc_init;
 	pthread_mutex_init(&rt->mu, NULL);
 	pthread_cond_init(&rt->wake, NULL);
@@ -126,7 +161,15 @@ int berth_runtime_start(struct berth_runtime **out,
 	rv = berth_engine_open(&rt->engine, &opts->engine, err);
 	if (rv != 0)
 		goto fail;
+	rv = events_pub_open(&full->pub, opts->events_url, opts->events_dial,
+	                     rt->holder, err);
+	if (rv != 0)
+		goto fail;
 	rv = runtime_runner_start(rt, err);
+	if (rv != 0)
+		goto fail;
+	rv = event_follower_start(&full->follower, rt, full->cache, full->pub,
+	                          err);
 	if (rv != 0)
 		goto fail;
 	/* Long polls (ReadStream, WaitContainer) hold a worker while they
@@ -155,11 +198,18 @@ fail:
 
 void berth_runtime_stop(struct berth_runtime *rt)
 {
+	struct runtime_full *full = (struct runtime_full *)rt;
+
 	if (rt == NULL)
 		return;
-	/* Stop taking requests first, then the runner, then what they use. */
+	/* Stop taking requests first, then the runner and the follower,
+	 * then what they use. Long waits in handlers give up first. */
+	atomic_store(&full->closing, true);
 	berth_rpc_server_free(rt->server);
 	runtime_runner_stop(rt);
+	event_follower_stop(full->follower);
+	events_pub_free(full->pub);
+	state_cache_free(full->cache);
 	runtime_streams_free(rt->streams);
 	berth_engine_free(rt->engine);
 	berth_store_close(rt->store);
@@ -171,5 +221,5 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	for (size_t i = 0; i < rt->nsafe_local_paths; i++)
 		free(rt->safe_local_paths[i]);
 	free(rt->safe_local_paths);
-	free(rt);
+	free(full);
 }

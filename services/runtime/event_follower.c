@@ -1,0 +1,243 @@
+/*
+ * event_follower.c: keeps the runtime's state cache in sync with the
+ * engine (state_cache.h): one thread that resyncs by list-and-inspect,
+ * then follows the engine's event stream, refreshing the container each
+ * event names and publishing the event for the gateway's SSE clients.
+ *
+ * The stream is followed from a second before the resync's list began,
+ * so nothing that happened between the list and the stream is missed
+ * (an event seen twice only refreshes an entry twice). When the stream
+ * breaks (engine restart) the cache is marked out of sync at once, so
+ * readers go to the engine until the next resync has finished.
+ */
+#include "services/runtime/events_pub.h"
+#include "services/runtime/runtime_internal.h"
+#include "services/runtime/state_cache.h"
+
+#include "lib/alloc.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+/* Events replayed from before a resync's list began. */
+#define OVERLAP_MS 1000
+
+struct event_follower {
+	struct berth_runtime *rt;
+	struct state_cache *cache;
+	struct events_pub *pub;
+	/* Events before this (unix ns) were replayed for the cache's sake
+	 * and were published already: not published again. */
+	int64_t publish_from_ns;
+	pthread_t thread;
+	bool started;
+	atomic_bool stopping;
+};
+
+void runtime_cache_refresh(struct berth_runtime *rt, const char *id)
+{
+	struct state_cache *c = runtime_cache(rt);
+	Berth__V1__ContainerDetail *d = NULL;
+	struct berth_err err;
+	uint64_t ticket;
+	int rv;
+
+	if (c == NULL || id == NULL || id[0] == '\0')
+		return;
+	berth_err_clear(&err);
+	ticket = state_cache_ticket(c);
+	rv = berth_engine_container_inspect(rt->engine, id, &d, &err);
+	if (rv == 0)
+		state_cache_put(c, ticket, d);
+	else if (rv == BERTH_ENOTFOUND && strlen(id) == 64)
+		state_cache_drop(c, ticket, id);
+}
+
+/* Actions after which a container's detail may differ. */
+static bool changes_state(const char *a)
+{
+	static const char *const acts[] = {
+		"create", "start",   "restart", "die",     "stop",
+		"pause",  "unpause", "rename",  "update",  "health_status",
+		"oom",    "kill",    "init",    "cleanup",
+	};
+
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (strcmp(a, acts[i]) == 0)
+			return true;
+	return false;
+}
+
+static int on_event(void *arg, const struct berth_engine_event *ev)
+{
+	struct event_follower *f = arg;
+	Berth__V1__ContainerDetail *d = NULL;
+	struct berth_err err;
+	uint64_t ticket;
+	bool oom = false;
+	int rv;
+
+	if (atomic_load(&f->stopping))
+		return 1;
+	berth_err_clear(&err);
+	ticket = state_cache_ticket(f->cache);
+	if (strcmp(ev->action, "destroy") == 0) {
+		state_cache_drop(f->cache, ticket, ev->id);
+	} else if (changes_state(ev->action)) {
+		rv = berth_engine_container_inspect(f->rt->engine, ev->id, &d,
+		                                    &err);
+		if (rv == 0) {
+			oom = d->oom_killed;
+			state_cache_put(f->cache, ticket, d);
+		} else if (rv == BERTH_ENOTFOUND) {
+			state_cache_drop(f->cache, ticket, ev->id);
+		}
+	}
+	if (strcmp(ev->action, "die") == 0)
+		state_cache_note_exit(f->cache, ev->id, ev->name, ev->exit_code,
+		                      oom);
+	if (ev->time_ns >= f->publish_from_ns)
+		events_pub_container(f->pub, ev);
+	return 0;
+}
+
+static int on_tick(void *arg)
+{
+	struct event_follower *f = arg;
+
+	return atomic_load(&f->stopping) ? 1 : 0;
+}
+
+/* List everything, inspect each, replace the cache's contents. */
+static int resync(struct event_follower *f, struct berth_err *err)
+{
+	Berth__V1__ListContainersRequest all
+	    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Berth__V1__ListContainersReply *list = NULL;
+	Berth__V1__ContainerDetail **ds = NULL;
+	size_t n = 0;
+	uint64_t ticket = state_cache_ticket(f->cache);
+	int rv;
+
+	all.all = true;
+	rv = berth_engine_container_list(f->rt->engine, &all, &list, err);
+	if (rv != 0)
+		return rv;
+	if (list->n_containers > 0)
+		ds = berth_calloc(list->n_containers, sizeof(*ds));
+	for (size_t i = 0; i < list->n_containers; i++) {
+		if (atomic_load(&f->stopping)) {
+			rv = BERTH_ECANCELLED;
+			break;
+		}
+		rv = berth_engine_container_inspect(
+		    f->rt->engine, list->containers[i]->id, &ds[n], err);
+		if (rv == BERTH_ENOTFOUND) {
+			rv = 0; /* removed since the list: not listed */
+			continue;
+		}
+		if (rv != 0)
+			break;
+		n++;
+	}
+	protobuf_c_message_free_unpacked(&list->base, NULL);
+	if (rv != 0) {
+		for (size_t i = 0; i < n; i++)
+			protobuf_c_message_free_unpacked(&ds[i]->base, NULL);
+		free(ds);
+		return rv;
+	}
+	state_cache_replace_all(f->cache, ticket, ds, n);
+	return 0;
+}
+
+/* Sleeps `ms`, waking early when stopping. */
+static void nap(struct event_follower *f, int ms)
+{
+	for (int left = ms; left > 0 && !atomic_load(&f->stopping); left -= 50)
+		berth_sleep_ms(left < 50 ? left : 50);
+}
+
+static void *follow_main(void *arg)
+{
+	struct event_follower *f = arg;
+	int backoff = BACKOFF_MIN_MS;
+	bool logged_down = false;
+
+	while (!atomic_load(&f->stopping)) {
+		struct berth_err err;
+		int64_t now_ms = berth_clock_unix_ms();
+		int64_t since = now_ms - OVERLAP_MS;
+		int rv;
+
+		/* Published at most once: what came before this resync
+		 * went out on the previous stream (or before we started). */
+		f->publish_from_ns = now_ms * 1000000LL;
+		berth_err_clear(&err);
+		rv = resync(f, &err);
+		if (rv != 0) {
+			if (!logged_down && rv != BERTH_ECANCELLED)
+				berth_log(BERTH_LOG_INFO, "cache_resync_failed",
+				          "code=%s msg=\"%s\"",
+				          berth_code_name(rv), err.msg);
+			logged_down = true;
+			nap(f, backoff);
+			backoff = backoff * 2 < BACKOFF_MAX_MS ? backoff * 2
+			                                       : BACKOFF_MAX_MS;
+			continue;
+		}
+		berth_log(BERTH_LOG_DEBUG, "cache_in_sync", "since_ms=%lld",
+		          (long long)since);
+		logged_down = false;
+		backoff = BACKOFF_MIN_MS;
+		berth_err_clear(&err);
+		rv = berth_engine_ops(f->rt->engine)
+		         ->events(f->rt->engine, since, on_event, on_tick, f,
+		                  &err);
+		state_cache_lost(f->cache);
+		if (atomic_load(&f->stopping))
+			break;
+		berth_log(BERTH_LOG_INFO, "cache_stream_lost",
+		          "code=%s msg=\"%s\"", berth_code_name(rv), err.msg);
+		nap(f, backoff);
+	}
+	return NULL;
+}
+
+int event_follower_start(struct event_follower **out, struct berth_runtime *rt,
+                         struct state_cache *c, struct events_pub *pub,
+                         struct berth_err *err)
+{
+	struct event_follower *f = berth_calloc(1, sizeof(*f));
+	int rv;
+
+	f->rt = rt;
+	f->cache = c;
+	f->pub = pub;
+	atomic_init(&f->stopping, false);
+	rv = pthread_create(&f->thread, NULL, follow_main, f);
+	if (rv != 0) {
+		free(f);
+		return berth_err_set(err, BERTH_EINTERNAL,
+		                     "cannot start the event follower: %s",
+		                     strerror(rv));
+	}
+	f->started = true;
+	*out = f;
+	return 0;
+}
+
+void event_follower_stop(struct event_follower *f)
+{
+	if (f == NULL)
+		return;
+	atomic_store(&f->stopping, true);
+	if (f->started)
+		pthread_join(f->thread, NULL);
+	free(f);
+}
