@@ -212,6 +212,16 @@ void gw_container_spec_free(Berth__V1__ContainerSpec *spec)
 		free(spec->restart_policy);
 	}
 	free_kvs(spec->labels, spec->n_labels);
+	if (spec->health != NULL) {
+		free_strv(spec->health->test, spec->health->n_test);
+		free(spec->health);
+	}
+	free(spec->resources);
+	free_strv(spec->networks, spec->n_networks);
+	free_strv(spec->cap_drop, spec->n_cap_drop);
+	free_strv(spec->cap_add, spec->n_cap_add);
+	free_str(spec->user);
+	free_str(spec->pod);
 	free(spec);
 }
 
@@ -638,22 +648,356 @@ static int map_mounts(Berth__V1__ContainerSpec *spec, const json_t *v,
 	return 0;
 }
 
+/* ------------------------------------------------- container options */
+
+#define MAX_NETWORKS 16
+#define MAX_CAPS     64
+
+/* An optional integer member in [min, max]; `*out` untouched if absent. */
+static int opt_int(const json_t *obj, const char *key, const char *prefix,
+                   int64_t min, int64_t max, int64_t *out,
+                   struct berth_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s%s: expected an integer", prefix, key);
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return berth_err_set(
+		    err, BERTH_EINVAL, "%s%s: must be between %lld and %lld",
+		    prefix, key, (long long)min, (long long)max);
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+/*
+ * A duration given either as milliseconds (`ms_key`: an integer) or as
+ * seed 004's string (`str_key`: "30s"); both at once is refused.
+ */
+static int opt_duration(const json_t *obj, const char *ms_key,
+                        const char *str_key, int64_t *out,
+                        struct berth_err *err)
+{
+	json_t *v = json_object_get(obj, str_key);
+	char field[48];
+	int rv;
+
+	if (json_object_get(obj, ms_key) != NULL && v != NULL)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "health.%s: give either %s or %s, not "
+		                     "both",
+		                     str_key, ms_key, str_key);
+	rv = opt_int(obj, ms_key, "health.", 0, BERTH_HEALTH_MAX_MS, out, err);
+	if (rv != 0 || v == NULL || json_is_null(v))
+		return rv;
+	snprintf(field, sizeof(field), "health.%s", str_key);
+	if (!json_is_string(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: expected a duration string like "
+		                     "\"30s\"",
+		                     field);
+	return berth_parse_duration_ms(field, json_string_value(v), out, err);
+}
+
+static int map_health(Berth__V1__ContainerSpec *spec, const json_t *v,
+                      struct berth_err *err)
+{
+	static const char *const keys[]
+	    = { "test",     "interval_ms", "timeout_ms",      "retries",
+		"interval", "timeout",     "start_period_ms", "start_period",
+		NULL };
+	Berth__V1__HealthCheck *h;
+	json_t *test;
+	int64_t retries = 0;
+	int rv;
+
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "health: expected an object like "
+		                     "{\"test\": [\"CMD-SHELL\", \"...\"], "
+		                     "\"interval\": \"30s\"}");
+	rv = check_keys(v, keys, "health.", err);
+	if (rv != 0)
+		return rv;
+	h = berth_malloc(sizeof(*h));
+	berth__v1__health_check__init(h);
+	spec->health = h;
+	test = json_object_get(v, "test");
+	if (test != NULL && !json_is_null(test)) {
+		rv = map_argv(test, "health.test", &h->test, &h->n_test, NULL,
+		              err);
+		if (rv != 0)
+			return rv;
+	}
+	rv = opt_duration(v, "interval_ms", "interval", &h->interval_ms, err);
+	if (rv == 0)
+		rv = opt_duration(v, "timeout_ms", "timeout", &h->timeout_ms,
+		                  err);
+	if (rv == 0)
+		rv = opt_duration(v, "start_period_ms", "start_period",
+		                  &h->start_period_ms, err);
+	if (rv == 0)
+		rv = opt_int(v, "retries", "health.", 0,
+		             BERTH_HEALTH_MAX_RETRIES, &retries, err);
+	if (rv != 0)
+		return rv;
+	h->retries = (uint32_t)retries;
+	return berth_validate_health("health", (const char *const *)h->test,
+	                             h->n_test, h->interval_ms, h->timeout_ms,
+	                             h->retries, h->start_period_ms, err);
+}
+
+static int map_resources(Berth__V1__ContainerSpec *spec, const json_t *v,
+                         struct berth_err *err)
+{
+	static const char *const keys[]
+	    = { "memory_bytes", "memory",     "nano_cpus",
+		"cpus",         "pids_limit", NULL };
+	Berth__V1__Resources *r;
+	json_t *mem = json_object_get(v, "memory");
+	json_t *cpus = json_object_get(v, "cpus");
+	int rv;
+
+	if (!json_is_object(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "resources: expected an object like "
+		                     "{\"memory\": \"512m\", \"cpus\": 1.5, "
+		                     "\"pids_limit\": 256}");
+	rv = check_keys(v, keys, "resources.", err);
+	if (rv != 0)
+		return rv;
+	r = berth_malloc(sizeof(*r));
+	berth__v1__resources__init(r);
+	spec->resources = r;
+	if (mem != NULL && json_object_get(v, "memory_bytes") != NULL)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "resources.memory: give either memory or "
+		                     "memory_bytes, not both");
+	if (cpus != NULL && json_object_get(v, "nano_cpus") != NULL)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "resources.cpus: give either cpus or "
+		                     "nano_cpus, not both");
+	rv = opt_int(v, "memory_bytes", "resources.", 0, INT64_MAX,
+	             &r->memory_bytes, err);
+	if (rv == 0 && mem != NULL && !json_is_null(mem)) {
+		if (json_is_string(mem))
+			rv = berth_parse_bytes("resources.memory",
+			                       json_string_value(mem),
+			                       &r->memory_bytes, err);
+		else
+			rv = opt_int(v, "memory", "resources.", 0, INT64_MAX,
+			             &r->memory_bytes, err);
+	}
+	if (rv == 0)
+		rv = opt_int(v, "nano_cpus", "resources.", 0, INT64_MAX,
+		             &r->nano_cpus, err);
+	if (rv == 0 && cpus != NULL && !json_is_null(cpus)) {
+		double c = json_number_value(cpus);
+
+		if (!json_is_number(cpus) || !(c >= 0.0 && c <= 1024.0))
+			return berth_err_set(
+			    err, BERTH_EINVAL,
+			    "resources.cpus: expected a number "
+			    "of CPUs between 0.01 and 1024, "
+			    "e.g. 1.5");
+		r->nano_cpus = (int64_t)(c * 1e9 + 0.5);
+	}
+	if (rv == 0)
+		rv = opt_int(v, "pids_limit", "resources.", INT64_MIN,
+		             INT64_MAX, &r->pids_limit, err);
+	if (rv == 0)
+		rv = berth_validate_memory_bytes(
+		    mem != NULL ? "resources.memory" : "resources.memory_bytes",
+		    r->memory_bytes, err);
+	if (rv == 0)
+		rv = berth_validate_nano_cpus(
+		    cpus != NULL ? "resources.cpus" : "resources.nano_cpus",
+		    r->nano_cpus, err);
+	if (rv == 0)
+		rv = berth_validate_pids_limit("resources.pids_limit",
+		                               r->pids_limit, err);
+	return rv;
+}
+
+/* An array of at most `max` strings, each checked by `check`. */
+static int map_checked_list(const json_t *v, const char *field, size_t max,
+                            int (*check)(const char *, const char *, bool,
+                                         struct berth_err *),
+                            bool allow_all, char ***out, size_t *n,
+                            struct berth_err *err)
+{
+	char f[48];
+	size_t len;
+	int rv;
+
+	if (!json_is_array(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: expected an array of strings", field);
+	len = json_array_size(v);
+	if (len > max)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: more than %zu entries", field, max);
+	for (size_t i = 0; i < len; i++) {
+		json_t *w = json_array_get(v, i);
+
+		snprintf(f, sizeof(f), "%s[%zu]", field, i);
+		if (!json_is_string(w))
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "%s: expected a string", f);
+		rv = check(f, json_string_value(w), allow_all, err);
+		if (rv != 0)
+			return rv;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(v, j)),
+			           json_string_value(w))
+			    == 0)
+				return berth_err_set(err, BERTH_EINVAL,
+				                     "%s: listed twice", f);
+	}
+	return map_argv(v, field, out, n, NULL, err);
+}
+
+static int check_network(const char *field, const char *s, bool unused,
+                         struct berth_err *err)
+{
+	(void)unused;
+	return berth_validate_network_name(field, s, err);
+}
+
+static int map_networks(Berth__V1__ContainerSpec *spec, const json_t *v,
+                        struct berth_err *err)
+{
+	int rv
+	    = map_checked_list(v, "networks", MAX_NETWORKS, check_network,
+	                       false, &spec->networks, &spec->n_networks, err);
+
+	if (rv == 0 && spec->n_networks > 1)
+		for (size_t i = 0; i < spec->n_networks; i++)
+			if (strcmp(spec->networks[i], "none") == 0)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "networks: \"none\" cannot be combined "
+				    "with other networks");
+	return rv;
+}
+
+static int map_cap_drop(Berth__V1__ContainerSpec *spec, const json_t *v,
+                        struct berth_err *err)
+{
+	return map_checked_list(v, "cap_drop", MAX_CAPS,
+	                        berth_validate_capability, true,
+	                        &spec->cap_drop, &spec->n_cap_drop, err);
+}
+
+static int map_cap_add(Berth__V1__ContainerSpec *spec, const json_t *v,
+                       struct berth_err *err)
+{
+	return map_checked_list(v, "cap_add", MAX_CAPS,
+	                        berth_validate_capability, false,
+	                        &spec->cap_add, &spec->n_cap_add, err);
+}
+
+/* `*out` is the boolean at `key` when present and not null. */
+static int opt_bool(const json_t *obj, const char *key, bool *present,
+                    bool *out, struct berth_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*present = false;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: expected true or false", key);
+	*present = true;
+	*out = json_is_true(v);
+	return 0;
+}
+
+/*
+ * The booleans, and seed 000's KeepAlive: "keep_alive": false is
+ * "remove_on_exit": true. Both may be given only when they agree. A
+ * container removed at exit cannot have a restart policy.
+ */
+static int map_flags(Berth__V1__ContainerSpec *spec, const json_t *obj,
+                     struct berth_err *err)
+{
+	bool has_keep, keep = true, has_rm, rm = false, has, b;
+	int rv;
+
+	rv = opt_bool(obj, "read_only_rootfs", &has, &b, err);
+	if (rv != 0)
+		return rv;
+	spec->read_only_rootfs = has && b;
+	rv = opt_bool(obj, "no_new_privileges", &has, &b, err);
+	if (rv != 0)
+		return rv;
+	spec->no_new_privileges = has && b;
+	rv = opt_bool(obj, "keep_alive", &has_keep, &keep, err);
+	if (rv == 0)
+		rv = opt_bool(obj, "remove_on_exit", &has_rm, &rm, err);
+	if (rv != 0)
+		return rv;
+	if (has_keep && has_rm && keep == rm)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "keep_alive: contradicts remove_on_exit "
+		                     "(keep_alive false means remove_on_exit "
+		                     "true)");
+	spec->remove_on_exit = (has_rm && rm) || (has_keep && !keep);
+	if (spec->remove_on_exit && spec->restart_policy != NULL
+	    && strcmp(spec->restart_policy->name, "no") != 0)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: a container removed when its command "
+		                     "ends cannot have restart policy \"%s\"",
+		                     has_rm ? "remove_on_exit" : "keep_alive",
+		                     spec->restart_policy->name);
+	return 0;
+}
+
 int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
                               struct berth_err *err)
 {
-	static const char *const keys[]
-	    = { "image",          "name",    "ports",      "environment",
-		"restart_policy", "command", "entrypoint", "working_dir",
-		"mounts",         "labels",  NULL };
+	static const char *const keys[] = { "image",
+		                            "name",
+		                            "ports",
+		                            "environment",
+		                            "restart_policy",
+		                            "command",
+		                            "entrypoint",
+		                            "working_dir",
+		                            "mounts",
+		                            "labels",
+		                            "health",
+		                            "resources",
+		                            "networks",
+		                            "read_only_rootfs",
+		                            "cap_drop",
+		                            "cap_add",
+		                            "no_new_privileges",
+		                            "user",
+		                            "keep_alive",
+		                            "remove_on_exit",
+		                            "pod",
+		                            NULL };
 	/* The members that map to a part of the spec; null means absent. */
 	static const struct {
 		const char *key;
 		int (*map)(Berth__V1__ContainerSpec *, const json_t *,
 		           struct berth_err *);
 	} members[] = {
-		{ "environment", map_env }, { "labels", map_labels },
-		{ "ports", map_ports },     { "restart_policy", map_restart },
+		{ "environment", map_env },
+		{ "labels", map_labels },
+		{ "ports", map_ports },
+		{ "restart_policy", map_restart },
 		{ "mounts", map_mounts },
+		{ "health", map_health },
+		{ "resources", map_resources },
+		{ "networks", map_networks },
+		{ "cap_drop", map_cap_drop },
+		{ "cap_add", map_cap_add },
 	};
 	Berth__V1__ContainerSpec *spec = NULL;
 	json_t *v;
@@ -674,6 +1018,12 @@ int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
 		rv = checked_string(obj, "working_dir", false,
 		                    berth_validate_container_path,
 		                    &spec->working_dir, err);
+	if (rv == 0)
+		rv = checked_string(obj, "user", false, berth_validate_user,
+		                    &spec->user, err);
+	if (rv == 0)
+		rv = checked_string(obj, "pod", false, berth_validate_name,
+		                    &spec->pod, err);
 	if (rv != 0)
 		goto out;
 
@@ -702,6 +1052,9 @@ int gw_json_to_container_spec(Berth__V1__ContainerSpec **out, const json_t *obj,
 		if (rv != 0)
 			goto out;
 	}
+	rv = map_flags(spec, obj, err);
+	if (rv != 0)
+		goto out;
 	*out = spec;
 	spec = NULL;
 out:
@@ -834,6 +1187,49 @@ json_t *gw_json_container_summary(const Berth__V1__ContainerSummary *s)
 	return o;
 }
 
+/* The container options of a detail: health, limits, networks,
+ * security, removal. */
+static void options_into(json_t *o, const Berth__V1__ContainerDetail *d)
+{
+	const Berth__V1__HealthCheck *h = d->health;
+	const Berth__V1__Resources *r = d->resources;
+
+	json_object_set_new(o, "health_status", jstr(d->health_status));
+	json_object_set_new(o, "health_failing_streak",
+	                    json_integer(d->health_failing_streak));
+	json_object_set_new(o, "health_last_output",
+	                    jstr(d->health_last_output));
+	json_object_set_new(
+	    o, "health",
+	    h == NULL ? json_null()
+	              : json_pack("{s:o,s:I,s:I,s:i,s:I}", "test",
+	                          jstrv(h->test, h->n_test), "interval_ms",
+	                          (json_int_t)h->interval_ms, "timeout_ms",
+	                          (json_int_t)h->timeout_ms, "retries",
+	                          (int)h->retries, "start_period_ms",
+	                          (json_int_t)h->start_period_ms));
+	json_object_set_new(
+	    o, "resources",
+	    json_pack("{s:I,s:I,s:I}", "memory_bytes",
+	              (json_int_t)(r != NULL ? r->memory_bytes : 0),
+	              "nano_cpus", (json_int_t)(r != NULL ? r->nano_cpus : 0),
+	              "pids_limit",
+	              (json_int_t)(r != NULL ? r->pids_limit : 0)));
+	json_object_set_new(o, "oom_killed", json_boolean(d->oom_killed));
+	json_object_set_new(o, "pod", jstr(d->pod));
+	json_object_set_new(o, "networks", jstrv(d->networks, d->n_networks));
+	json_object_set_new(o, "read_only_rootfs",
+	                    json_boolean(d->read_only_rootfs));
+	json_object_set_new(o, "user", jstr(d->user));
+	json_object_set_new(o, "remove_on_exit",
+	                    json_boolean(d->remove_on_exit));
+	json_object_set_new(o, "keep_alive", json_boolean(!d->remove_on_exit));
+	json_object_set_new(o, "cap_drop", jstrv(d->cap_drop, d->n_cap_drop));
+	json_object_set_new(o, "cap_add", jstrv(d->cap_add, d->n_cap_add));
+	json_object_set_new(o, "no_new_privileges",
+	                    json_boolean(d->no_new_privileges));
+}
+
 json_t *gw_json_container_detail(const Berth__V1__ContainerDetail *d)
 {
 	Berth__V1__ContainerSummary empty = BERTH__V1__CONTAINER_SUMMARY__INIT;
@@ -863,6 +1259,7 @@ json_t *gw_json_container_detail(const Berth__V1__ContainerDetail *d)
 	json_object_set_new(o, "mounts", mounts);
 	json_object_set_new(o, "restart_policy", jrestart(d->restart_policy));
 	json_object_set_new(o, "env_keys", jstrv(d->env_keys, d->n_env_keys));
+	options_into(o, d);
 	return o;
 }
 

@@ -13,7 +13,17 @@
  *   environment {k:v}, restart_policy "no"|"always"|"unless-stopped"|
  *   "on-failure"|"on-failure:N", command (string: run under the shell;
  *   array: argv), entrypoint [..], working_dir, labels {k:v},
- *   mounts [{source,target,read_only,type}].
+ *   mounts [{source,target,read_only,type}],
+ *   health {test [..], interval_ms|interval ("30s"), timeout_ms|timeout,
+ *   retries, start_period_ms|start_period} (seed 004; test[0] is CMD,
+ *   CMD-SHELL or NONE), resources {memory_bytes|memory ("512m" or bytes),
+ *   nano_cpus|cpus (1.5), pids_limit (0 = berth's 4096; never unlimited)},
+ *   networks [..] (the first at create, the rest connected before the
+ *   create answers), read_only_rootfs, cap_drop [..] ("ALL" or names),
+ *   cap_add [..], no_new_privileges, user ("uid[:gid]" or a name),
+ *   keep_alive (seed 000; false = remove_on_exit true) and/or
+ *   remove_on_exit (refused with a restart policy other than "no"),
+ *   pod (Podman only; the runtime refuses it on Docker).
  */
 #ifndef BERTH_GATEWAY_JSON_MAP_H
 #define BERTH_GATEWAY_JSON_MAP_H
@@ -60,7 +70,13 @@ int gw_json_to_pull_image(char **image, const json_t *obj,
  *   summary: id name image state status created labels{} ports[]
  *   detail:  the summary's fields plus image_id running exit_code
  *            started_at finished_at restart_count command entrypoint
- *            working_dir mounts restart_policy env_keys
+ *            working_dir mounts restart_policy env_keys, and the
+ *            options: health_status health_failing_streak
+ *            health_last_output health{test interval_ms timeout_ms
+ *            retries start_period_ms}|null resources{memory_bytes
+ *            nano_cpus pids_limit} oom_killed pod networks
+ *            read_only_rootfs user remove_on_exit keep_alive cap_drop
+ *            cap_add no_new_privileges
  *   job:     id kind state progress detail result error{code,message}|null
  *            created_at updated_at (RFC 3339, UTC, milliseconds)
  *   info:    runtime socket_path rootless build_dir engine_version

@@ -122,6 +122,21 @@ static int check_spec_utf8(const Berth__V1__ContainerSpec *spec,
 	if (spec->restart_policy != NULL
 	    && !utf8_ok(spec->restart_policy->name))
 		return not_utf8("restart_policy", 0, err);
+	if (!utf8_ok(spec->user))
+		return not_utf8("user", 0, err);
+	if (!utf8_ok(spec->pod))
+		return not_utf8("pod", 0, err);
+	if ((rv = check_strv("networks", spec->networks, spec->n_networks, err))
+	        != 0
+	    || (rv
+	        = check_strv("cap_drop", spec->cap_drop, spec->n_cap_drop, err))
+	        != 0
+	    || (rv = check_strv("cap_add", spec->cap_add, spec->n_cap_add, err))
+	        != 0)
+		return rv;
+	if (spec->health != NULL)
+		return check_strv("health.test", spec->health->test,
+		                  spec->health->n_test, err);
 	return 0;
 }
 
@@ -880,6 +895,119 @@ static int build_mounts(const Berth__V1__ContainerSpec *spec, json_t *host,
 	return 0;
 }
 
+/* Milliseconds to the engine's nanoseconds (bounds checked by callers;
+ * saturates rather than overflows for a caller that did not). */
+static json_int_t ms_to_ns(int64_t ms)
+{
+	if (ms > INT64_MAX / 1000000)
+		return (json_int_t)INT64_MAX;
+	return (json_int_t)(ms * 1000000);
+}
+
+/* Config.Healthcheck from seed 004's HealthCheck: only what was given,
+ * so the image's own values stay for the rest. */
+static void build_health(const Berth__V1__HealthCheck *h, json_t *cfg)
+{
+	json_t *o;
+
+	if (h == NULL)
+		return;
+	o = json_object();
+	if (h->n_test > 0)
+		json_object_set_new(o, "Test", strv_json(h->test, h->n_test));
+	if (h->interval_ms > 0)
+		json_object_set_new(o, "Interval",
+		                    json_integer(ms_to_ns(h->interval_ms)));
+	if (h->timeout_ms > 0)
+		json_object_set_new(o, "Timeout",
+		                    json_integer(ms_to_ns(h->timeout_ms)));
+	if (h->start_period_ms > 0)
+		json_object_set_new(o, "StartPeriod",
+		                    json_integer(ms_to_ns(h->start_period_ms)));
+	if (h->retries > 0)
+		json_object_set_new(o, "Retries", json_integer(h->retries));
+	json_object_set_new(cfg, "Healthcheck", o);
+}
+
+/*
+ * HostConfig limits. The pids limit is never unlimited: 0 means berth's
+ * default, and a negative value (the engines' "unlimited") is refused.
+ */
+static int build_resources(const Berth__V1__Resources *r, json_t *host,
+                           struct berth_err *err)
+{
+	int64_t pids = PIDS_LIMIT;
+
+	if (r != NULL) {
+		if (r->pids_limit < 0)
+			return berth_err_set(
+			    err, BERTH_EINVAL,
+			    "resources.pids_limit: berth never "
+			    "creates a container without a pids "
+			    "limit");
+		if (r->memory_bytes < 0 || r->nano_cpus < 0)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "resources: limits must not be "
+			                     "negative");
+		if (r->pids_limit > 0)
+			pids = r->pids_limit;
+		if (r->memory_bytes > 0)
+			json_object_set_new(host, "Memory",
+			                    json_integer(r->memory_bytes));
+		if (r->nano_cpus > 0)
+			json_object_set_new(host, "NanoCpus",
+			                    json_integer(r->nano_cpus));
+	}
+	json_object_set_new(host, "PidsLimit", json_integer(pids));
+	return 0;
+}
+
+/*
+ * The first network at create (NetworkMode plus its endpoint); the rest
+ * are connected by docker_container_create() once the container exists.
+ */
+static void build_networks(const Berth__V1__ContainerSpec *spec, json_t *cfg,
+                           json_t *host)
+{
+	json_t *nc, *ep;
+
+	if (spec->n_networks == 0)
+		return;
+	json_object_set_new(host, "NetworkMode",
+	                    json_string(spec->networks[0]));
+	nc = json_object();
+	ep = json_object();
+	json_object_set_new(ep, spec->networks[0], json_object());
+	json_object_set_new(nc, "EndpointsConfig", ep);
+	json_object_set_new(cfg, "NetworkingConfig", nc);
+}
+
+/* Security and lifetime options: user, read-only root, capabilities,
+ * no-new-privileges, removal when the command ends. */
+static void build_security(const Berth__V1__ContainerSpec *spec, json_t *cfg,
+                           json_t *host)
+{
+	if (spec->user[0] != '\0')
+		json_object_set_new(cfg, "User", json_string(spec->user));
+	if (spec->read_only_rootfs)
+		json_object_set_new(host, "ReadonlyRootfs", json_true());
+	if (spec->n_cap_drop > 0)
+		json_object_set_new(
+		    host, "CapDrop",
+		    strv_json(spec->cap_drop, spec->n_cap_drop));
+	if (spec->n_cap_add > 0)
+		json_object_set_new(host, "CapAdd",
+		                    strv_json(spec->cap_add, spec->n_cap_add));
+	if (spec->no_new_privileges) {
+		json_t *so = json_array();
+
+		json_array_append_new(so, json_string("no-new-privileges"));
+		json_object_set_new(host, "SecurityOpt", so);
+	}
+	if (spec->remove_on_exit)
+		json_object_set_new(host, "AutoRemove", json_true());
+}
+
 /* Builds the body of POST /containers/create from the typed spec. */
 static int build_create(struct berth_engine *e,
                         const Berth__V1__ContainerSpec *spec,
@@ -977,7 +1105,19 @@ static int build_create(struct berth_engine *e,
 		    json_integer(spec->restart_policy->max_retries));
 		json_object_set_new(host, "RestartPolicy", rp);
 	}
-	json_object_set_new(host, "PidsLimit", json_integer(PIDS_LIMIT));
+	if (spec->pod[0] != '\0'
+	    && strcmp(berth_engine_ops(e)->name, "docker") == 0) {
+		rv = berth_err_set(err, BERTH_EINVAL,
+		                   "pod: pods need the podman runtime; this "
+		                   "runtime drives docker");
+		goto out;
+	}
+	rv = build_resources(spec->resources, host, err);
+	if (rv != 0)
+		goto out;
+	build_health(spec->health, cfg);
+	build_networks(spec, cfg, host);
+	build_security(spec, cfg, host);
 	logc = json_object();
 	logo = json_object();
 	json_object_set_new(logo, "max-size", json_string(LOG_MAX_SIZE));
@@ -995,6 +1135,99 @@ out:
 	json_decref(host);
 	json_decref(cfg);
 	return rv;
+}
+
+/* POST /networks/<net>/connect for container `id`. */
+static int network_connect(struct berth_engine *e, const char *net,
+                           const char *id, struct berth_err *err)
+{
+	char *enet = NULL, *path = NULL, *what = NULL;
+	json_t *body = json_object();
+	struct docker_reply r;
+	int rv;
+
+	docker_reply_init(&r);
+	rv = berth_validate_network_name("networks", net, err);
+	if (rv != 0)
+		goto out;
+	enet = berth_http_escape(net);
+	path = berth_asprintf("/networks/%s/connect", enet);
+	json_object_set_new(body, "Container", json_string(id));
+	rv = docker_call(e, "POST", path, body, 0, &r, err);
+	if (rv != 0)
+		goto out;
+	if (r.status == 200 || r.status == 204)
+		goto out;
+	what = berth_asprintf("connect to network %.128s", net);
+	rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
+out:
+	free(what);
+	free(path);
+	free(enet);
+	json_decref(body);
+	docker_reply_fini(&r);
+	return rv;
+}
+
+/*
+ * The engine takes a network that does not exist at create and at
+ * connect (it fails only at start), so each one is looked up first.
+ */
+static int networks_exist(struct berth_engine *e,
+                          const Berth__V1__ContainerSpec *spec,
+                          struct berth_err *err)
+{
+	int rv = 0;
+
+	for (size_t i = 0; i < spec->n_networks && rv == 0; i++) {
+		char *enet = NULL, *path = NULL;
+		struct docker_reply r;
+
+		docker_reply_init(&r);
+		rv = berth_validate_network_name("networks", spec->networks[i],
+		                                 err);
+		if (rv == 0) {
+			enet = berth_http_escape(spec->networks[i]);
+			path = berth_asprintf("/networks/%s", enet);
+			rv = docker_call(e, "GET", path, NULL, 0, &r, err);
+		}
+		if (rv == 0 && r.status == 404)
+			rv = berth_err_set(err, BERTH_ENOTFOUND,
+			                   "networks[%zu]: network %.128s not "
+			                   "found; create it first",
+			                   i, spec->networks[i]);
+		else if (rv == 0 && r.status != 200)
+			rv = docker_map_status(&r, BERTH_EPRECOND,
+			                       "inspect network", err);
+		free(path);
+		free(enet);
+		docker_reply_fini(&r);
+	}
+	return rv;
+}
+
+/*
+ * Connects the container to networks[1..] (the first was given at
+ * create). On failure the container is removed: a create either makes
+ * the whole container or nothing.
+ */
+static int connect_rest(struct berth_engine *e,
+                        const Berth__V1__ContainerSpec *spec, const char *id,
+                        struct berth_err *err)
+{
+	for (size_t i = 1; i < spec->n_networks; i++) {
+		int rv = network_connect(e, spec->networks[i], id, err);
+
+		if (rv != 0) {
+			struct berth_err ignored;
+
+			berth_err_clear(&ignored);
+			(void)docker_container_remove(e, id, true, true,
+			                              &ignored);
+			return rv;
+		}
+	}
+	return 0;
 }
 
 int docker_container_create(struct berth_engine *e,
@@ -1015,6 +1248,8 @@ int docker_container_create(struct berth_engine *e,
 		goto out;
 	}
 	rv = build_create(e, spec, labels, nlabels, &body, err);
+	if (rv == 0)
+		rv = networks_exist(e, spec, err);
 	if (rv != 0)
 		goto out;
 	if (named) {
@@ -1026,6 +1261,11 @@ int docker_container_create(struct berth_engine *e,
 	rv = docker_call(e, "POST", path, body, 0, &r, err);
 	if (rv != 0)
 		goto out;
+	if (r.status == 404 && strstr(r.msg, "network") != NULL) {
+		rv = berth_err_set(err, BERTH_ENOTFOUND, "networks: %.128s",
+		                   r.msg);
+		goto out;
+	}
 	if (r.status == 404) {
 		rv = berth_err_set(err, BERTH_ENOTFOUND,
 		                   "image %.64s is not present on the engine; "
@@ -1053,6 +1293,9 @@ int docker_container_create(struct berth_engine *e,
 		                   "create container: engine reported no id");
 		goto out;
 	}
+	rv = connect_rest(e, spec, cid, err);
+	if (rv != 0)
+		goto out;
 	*id = berth_strdup(cid);
 out:
 	json_decref(rep);
@@ -1331,6 +1574,118 @@ static Berth__V1__Mount *mount_from_inspect(const json_t *m)
 	return pm;
 }
 
+/* The last health probe's output is kept to this many bytes. */
+#define HEALTH_OUTPUT_MAX 1024
+
+/*
+ * A copy of `s` cut to at most `max` bytes at a character boundary
+ * (engine JSON strings are UTF-8, so backing off continuation bytes is
+ * enough). Caller owns the result; free with free().
+ */
+static char *utf8_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return berth_strdup(s);
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return berth_strndup(s, n);
+}
+
+/* The engine's nanoseconds as milliseconds. */
+static int64_t ns_to_ms(const json_t *v)
+{
+	return (int64_t)json_integer_value(v) / 1000000;
+}
+
+/* State.Health and Config.Healthcheck into the detail. */
+static void health_from_inspect(Berth__V1__ContainerDetail *d,
+                                const json_t *state, const json_t *cfg)
+{
+	json_t *h = json_object_get(state, "Health");
+	json_t *hc = json_object_get(cfg, "Healthcheck");
+	json_t *log;
+
+	if (json_is_object(h)) {
+		set_str(&d->health_status, json_object_get(h, "Status"));
+		d->health_failing_streak = (uint32_t)json_integer_value(
+		    json_object_get(h, "FailingStreak"));
+		log = json_object_get(h, "Log");
+		if (json_is_array(log) && json_array_size(log) > 0) {
+			const char *o = json_string_value(json_object_get(
+			    json_array_get(log, json_array_size(log) - 1),
+			    "Output"));
+
+			if (o != NULL && o[0] != '\0')
+				d->health_last_output
+				    = utf8_cut(o, HEALTH_OUTPUT_MAX);
+		}
+	}
+	if (json_is_object(hc)) {
+		Berth__V1__HealthCheck *pc = berth_malloc(sizeof(*pc));
+
+		berth__v1__health_check__init(pc);
+		set_strv(&pc->test, &pc->n_test, json_object_get(hc, "Test"));
+		pc->interval_ms = ns_to_ms(json_object_get(hc, "Interval"));
+		pc->timeout_ms = ns_to_ms(json_object_get(hc, "Timeout"));
+		pc->start_period_ms
+		    = ns_to_ms(json_object_get(hc, "StartPeriod"));
+		pc->retries = (uint32_t)json_integer_value(
+		    json_object_get(hc, "Retries"));
+		d->health = pc;
+	}
+}
+
+/* Limits, networks and security options into the detail. */
+static void options_from_inspect(Berth__V1__ContainerDetail *d, const json_t *c,
+                                 const json_t *cfg, const json_t *host)
+{
+	json_t *nets = json_object_get(json_object_get(c, "NetworkSettings"),
+	                               "Networks");
+	json_t *v;
+	const char *key;
+	size_t i;
+
+	d->resources = berth_malloc(sizeof(*d->resources));
+	berth__v1__resources__init(d->resources);
+	d->resources->memory_bytes
+	    = (int64_t)json_integer_value(json_object_get(host, "Memory"));
+	d->resources->nano_cpus
+	    = (int64_t)json_integer_value(json_object_get(host, "NanoCpus"));
+	d->resources->pids_limit
+	    = (int64_t)json_integer_value(json_object_get(host, "PidsLimit"));
+	if (json_is_object(nets) && json_object_size(nets) > 0) {
+		d->networks
+		    = berth_calloc(json_object_size(nets), sizeof(char *));
+		json_object_foreach(nets, key, v)
+		{
+			d->networks[d->n_networks++] = berth_strdup(key);
+		}
+	}
+	d->read_only_rootfs
+	    = json_is_true(json_object_get(host, "ReadonlyRootfs"));
+	set_str(&d->user, json_object_get(cfg, "User"));
+	d->remove_on_exit = json_is_true(json_object_get(host, "AutoRemove"));
+	set_strv(&d->cap_drop, &d->n_cap_drop,
+	         json_object_get(host, "CapDrop"));
+	set_strv(&d->cap_add, &d->n_cap_add, json_object_get(host, "CapAdd"));
+	json_array_foreach(json_object_get(host, "SecurityOpt"), i, v)
+	{
+		const char *o = json_string_value(v);
+
+		/* "no-new-privileges", or with ":true" / "=true". */
+		if (o != NULL && strncmp(o, "no-new-privileges", 17) == 0
+		    && (o[17] == '\0'
+		        || ((o[17] == ':' || o[17] == '=')
+		            && strcmp(o + 18, "true") == 0)))
+			d->no_new_privileges = true;
+	}
+	/* Podman names the pod a container belongs to; Docker has none. */
+	set_str(&d->pod, json_object_get(c, "Pod"));
+}
+
 static Berth__V1__ContainerDetail *detail_from_inspect(const json_t *c)
 {
 	Berth__V1__ContainerDetail *d = berth_malloc(sizeof(*d));
@@ -1393,6 +1748,9 @@ static Berth__V1__ContainerDetail *detail_from_inspect(const json_t *c)
 		d->restart_policy->max_retries = (uint32_t)json_integer_value(
 		    json_object_get(rp, "MaximumRetryCount"));
 	}
+	d->oom_killed = json_is_true(json_object_get(state, "OOMKilled"));
+	health_from_inspect(d, state, cfg);
+	options_from_inspect(d, c, cfg, host);
 	/* Keys only: env values may hold secrets. */
 	if (json_is_array(env) && json_array_size(env) > 0) {
 		d->env_keys

@@ -543,3 +543,333 @@ int berth_validate_port_protocol(const char *field, const char *proto,
 	return berth_err_set(err, BERTH_EINVAL,
 	                     "%s: protocol must be tcp, udp or sctp", field);
 }
+
+/* --- container options ----------------------------------------------- */
+
+/* The kernel's capabilities (linux/capability.h, up to Linux 6.1). */
+static const char *const capabilities[] = {
+	"AUDIT_CONTROL",   "AUDIT_READ",   "AUDIT_WRITE",
+	"BLOCK_SUSPEND",   "BPF",          "CHECKPOINT_RESTORE",
+	"CHOWN",           "DAC_OVERRIDE", "DAC_READ_SEARCH",
+	"FOWNER",          "FSETID",       "IPC_LOCK",
+	"IPC_OWNER",       "KILL",         "LEASE",
+	"LINUX_IMMUTABLE", "MAC_ADMIN",    "MAC_OVERRIDE",
+	"MKNOD",           "NET_ADMIN",    "NET_BIND_SERVICE",
+	"NET_BROADCAST",   "NET_RAW",      "PERFMON",
+	"SETFCAP",         "SETGID",       "SETPCAP",
+	"SETUID",          "SYSLOG",       "SYS_ADMIN",
+	"SYS_BOOT",        "SYS_CHROOT",   "SYS_MODULE",
+	"SYS_NICE",        "SYS_PACCT",    "SYS_PTRACE",
+	"SYS_RAWIO",       "SYS_RESOURCE", "SYS_TIME",
+	"SYS_TTY_CONFIG",  "WAKE_ALARM",
+};
+
+int berth_validate_capability(const char *field, const char *s, bool allow_all,
+                              struct berth_err *err)
+{
+	const char *name;
+
+	if (s == NULL)
+		return missing(err, field);
+	if (strcmp(s, "ALL") == 0) {
+		if (allow_all)
+			return 0;
+		return refuse(err, field, s,
+		              "\"ALL\" may only be dropped; adding every "
+		              "capability would make a privileged container");
+	}
+	name = strncmp(s, "CAP_", 4) == 0 ? s + 4 : s;
+	for (size_t i = 0; i < sizeof(capabilities) / sizeof(capabilities[0]);
+	     i++) {
+		if (strcmp(name, capabilities[i]) == 0)
+			return 0;
+	}
+	return refuse(err, field, s,
+	              allow_all ? "must be \"ALL\" or a Linux capability name "
+	                          "in upper case, e.g. NET_RAW or CAP_CHOWN"
+	                        : "must be a Linux capability name in upper "
+	                          "case, e.g. NET_BIND_SERVICE or CAP_CHOWN");
+}
+
+#define USER_PART_MAX 32
+
+/* One side of "user[:group]": a decimal id below 2^31 or a name. */
+static bool user_part_ok(const char *s, size_t n)
+{
+	bool digits = true;
+
+	if (n == 0 || n > USER_PART_MAX || !(is_word(s[0])))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_word(s[i]) && s[i] != '.' && s[i] != '-')
+			return false;
+		digits = digits && is_digit(s[i]);
+	}
+	/* 10 digits may pass 2^31 - 1. */
+	if (digits && n >= 10) {
+		uint64_t v = 0;
+
+		for (size_t i = 0; i < n; i++)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		return v <= INT32_MAX && n == 10;
+	}
+	return true;
+}
+
+int berth_validate_user(const char *field, const char *s, struct berth_err *err)
+{
+	const char *colon;
+
+	if (s == NULL)
+		return missing(err, field);
+	colon = strchr(s, ':');
+	if (colon == NULL ? user_part_ok(s, strlen(s))
+	                  : user_part_ok(s, (size_t)(colon - s))
+	            && user_part_ok(colon + 1, strlen(colon + 1)))
+		return 0;
+	return refuse(err, field, s,
+	              "must be \"uid[:gid]\" (decimal ids) or a user name "
+	              "the image knows, optionally with \":group\" (each "
+	              "[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})");
+}
+
+int berth_validate_network_name(const char *field, const char *s,
+                                struct berth_err *err)
+{
+	if (s == NULL)
+		return missing(err, field);
+	if (strcmp(s, "host") == 0)
+		return refuse(err, field, s,
+		              "the host's network namespace is not offered: a "
+		              "container in it reaches every service the host "
+		              "listens on");
+	if (!name_ok(s))
+		return refuse(err, field, s,
+		              "must be a network name matching "
+		              "[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+	return 0;
+}
+
+#define DURATION_MAX_MS (10LL * 24 * 3600 * 1000)
+
+int berth_parse_duration_ms(const char *field, const char *s, int64_t *ms,
+                            struct berth_err *err)
+{
+	int64_t total = 0;
+	const char *p = s;
+
+	if (s == NULL)
+		return missing(err, field);
+	if (*p == '\0')
+		goto bad;
+	while (*p != '\0') {
+		int64_t v = 0, unit;
+		size_t nd = 0;
+
+		while (is_digit(*p)) {
+			if (++nd > 12)
+				goto bad;
+			v = v * 10 + (*p++ - '0');
+		}
+		if (nd == 0)
+			goto bad;
+		if (p[0] == 'm' && p[1] == 's') {
+			unit = 1;
+			p += 2;
+		} else if (*p == 's') {
+			unit = 1000;
+			p++;
+		} else if (*p == 'm') {
+			unit = 60 * 1000;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600 * 1000;
+			p++;
+		} else {
+			goto bad;
+		}
+		/* v < 10^12 and unit <= 3.6e6: no overflow below 2^63. */
+		total += v * unit;
+		if (total > DURATION_MAX_MS)
+			return refuse(err, field, s, "must be at most 10 days");
+	}
+	*ms = total;
+	return 0;
+bad:
+	return refuse(err, field, s,
+	              "must be a duration like \"500ms\", \"30s\", \"1m\" or "
+	              "\"1h30m\" (units ms, s, m, h)");
+}
+
+int berth_parse_bytes(const char *field, const char *s, int64_t *bytes,
+                      struct berth_err *err)
+{
+	static const char units[] = "bkmgt";
+	const char *p = s, *u;
+	uint64_t v = 0;
+	size_t nd = 0;
+	int shift = 0;
+
+	if (s == NULL)
+		return missing(err, field);
+	while (is_digit(*p)) {
+		if (++nd > 15)
+			goto bad;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (nd == 0)
+		goto bad;
+	if (*p != '\0') {
+		char c = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+
+		u = strchr(units, c);
+		if (u == NULL || c == '\0')
+			goto bad;
+		shift = (int)(u - units) * 10;
+		p++;
+		/* "k", "kb", "kib" in either case; "b" alone. */
+		if (shift > 0) {
+			if ((p[0] == 'i' || p[0] == 'I')
+			    && (p[1] == 'b' || p[1] == 'B'))
+				p += 2;
+			else if (p[0] == 'b' || p[0] == 'B')
+				p++;
+		}
+		if (*p != '\0')
+			goto bad;
+	}
+	/* v < 10^15 < 2^50: a shift past 2^62 is too much for anyone. */
+	if (shift > 0 && v > (UINT64_C(1) << (62 - shift)))
+		return refuse(err, field, s, "is too large");
+	*bytes = (int64_t)(v << shift);
+	return 0;
+bad:
+	return refuse(err, field, s,
+	              "must be a size like \"512m\", \"1g\" or \"64MiB\" "
+	              "(units b, k, m, g, t: powers of 1024)");
+}
+
+static int duration_bounds(const char *field, const char *member, int64_t v,
+                           int64_t min, struct berth_err *err)
+{
+	if (v == 0 || (v >= min && v <= BERTH_HEALTH_MAX_MS))
+		return 0;
+	return berth_err_set(err, BERTH_EINVAL,
+	                     "%s.%s: must be 0 (the engine's default) or "
+	                     "between %lld ms and 24 h (got %lld ms)",
+	                     field, member, (long long)min, (long long)v);
+}
+
+int berth_validate_health(const char *field, const char *const *test,
+                          size_t ntest, int64_t interval_ms, int64_t timeout_ms,
+                          uint32_t retries, int64_t start_period_ms,
+                          struct berth_err *err)
+{
+	char f[96];
+	int rv;
+
+	if (field == NULL)
+		field = "health";
+	if (ntest > 0) {
+		const char *kind = test[0];
+
+		snprintf(f, sizeof(f), "%s.test[0]", field);
+		if (kind == NULL)
+			return missing(err, f);
+		if (strcmp(kind, "NONE") == 0) {
+			if (ntest != 1)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "%s.test: [\"NONE\"] takes nothing after "
+				    "it",
+				    field);
+		} else if (strcmp(kind, "CMD") == 0) {
+			if (ntest < 2)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "%s.test: [\"CMD\", ...] needs the "
+				    "program to run after \"CMD\"",
+				    field);
+		} else if (strcmp(kind, "CMD-SHELL") == 0) {
+			if (ntest != 2)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "%s.test: [\"CMD-SHELL\", line] takes "
+				    "exactly one command line",
+				    field);
+		} else {
+			return refuse(err, f, kind,
+			              "must be \"CMD\", \"CMD-SHELL\" or "
+			              "\"NONE\"");
+		}
+		for (size_t i = 1; i < ntest; i++) {
+			snprintf(f, sizeof(f), "%s.test[%zu]", field, i);
+			rv = berth_validate_text(f, test[i],
+			                         BERTH_HEALTH_TEST_MAX, err);
+			if (rv != 0)
+				return rv;
+			if (test[i][0] == '\0')
+				return berth_err_set(err, BERTH_EINVAL,
+				                     "%s: empty", f);
+		}
+	}
+	rv = duration_bounds(field, "interval_ms", interval_ms,
+	                     BERTH_HEALTH_MIN_MS, err);
+	if (rv == 0)
+		rv = duration_bounds(field, "timeout_ms", timeout_ms,
+		                     BERTH_HEALTH_MIN_MS, err);
+	if (rv == 0)
+		rv = duration_bounds(field, "start_period_ms", start_period_ms,
+		                     1, err);
+	if (rv != 0)
+		return rv;
+	if (retries > BERTH_HEALTH_MAX_RETRIES)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s.retries: must be at most %d (got %u)",
+		                     field, BERTH_HEALTH_MAX_RETRIES, retries);
+	return 0;
+}
+
+int berth_validate_memory_bytes(const char *field, int64_t v,
+                                struct berth_err *err)
+{
+	if (v == 0 || (v >= BERTH_MEMORY_MIN && v <= BERTH_MEMORY_MAX))
+		return 0;
+	if (v > 0 && v < BERTH_MEMORY_MIN)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: %lld bytes is below the engine's "
+		                     "minimum of 6 MiB (6291456 bytes)",
+		                     field, (long long)v);
+	return berth_err_set(err, BERTH_EINVAL,
+	                     "%s: must be 0 (no limit) or between 6 MiB and "
+	                     "16 TiB (got %lld)",
+	                     field, (long long)v);
+}
+
+int berth_validate_nano_cpus(const char *field, int64_t v,
+                             struct berth_err *err)
+{
+	if (v == 0 || (v >= 10000000LL && v <= 1024LL * 1000000000LL))
+		return 0;
+	return berth_err_set(err, BERTH_EINVAL,
+	                     "%s: must be 0 (no limit) or between 0.01 and "
+	                     "1024 CPUs (10000000..1024000000000 nano CPUs; "
+	                     "got %lld)",
+	                     field, (long long)v);
+}
+
+int berth_validate_pids_limit(const char *field, int64_t v,
+                              struct berth_err *err)
+{
+	if (v < 0)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: berth never creates a container "
+		                     "without a pids limit; give 1..%lld, or 0 "
+		                     "for berth's default (4096)",
+		                     field, (long long)BERTH_PIDS_MAX);
+	if (v > BERTH_PIDS_MAX)
+		return berth_err_set(
+		    err, BERTH_EINVAL, "%s: must be at most %lld (got %lld)",
+		    field, (long long)BERTH_PIDS_MAX, (long long)v);
+	return 0;
+}

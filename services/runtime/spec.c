@@ -90,6 +90,118 @@ static int check_ports(const Berth__V1__ContainerSpec *spec,
 	return 0;
 }
 
+/* Caps on the lists of the container options. */
+#define MAX_NETWORKS 16
+#define MAX_CAPS     64
+
+static int check_health(const Berth__V1__HealthCheck *h, struct berth_err *err)
+{
+	if (h == NULL)
+		return 0;
+	return berth_validate_health("health", (const char *const *)h->test,
+	                             h->n_test, h->interval_ms, h->timeout_ms,
+	                             h->retries, h->start_period_ms, err);
+}
+
+static int check_resources(const Berth__V1__Resources *r, struct berth_err *err)
+{
+	int rv;
+
+	if (r == NULL)
+		return 0;
+	rv = berth_validate_memory_bytes("resources.memory_bytes",
+	                                 r->memory_bytes, err);
+	if (rv == 0)
+		rv = berth_validate_nano_cpus("resources.nano_cpus",
+		                              r->nano_cpus, err);
+	if (rv == 0)
+		rv = berth_validate_pids_limit("resources.pids_limit",
+		                               r->pids_limit, err);
+	return rv;
+}
+
+static int check_networks(const Berth__V1__ContainerSpec *spec,
+                          struct berth_err *err)
+{
+	if (spec->n_networks > MAX_NETWORKS)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "networks: more than %d entries",
+		                     MAX_NETWORKS);
+	for (size_t i = 0; i < spec->n_networks; i++) {
+		int rv = berth_validate_network_name("networks",
+		                                     spec->networks[i], err);
+
+		if (rv != 0)
+			return rv;
+		/* "none" has no interface to share: it cannot be combined. */
+		if (strcmp(spec->networks[i], "none") == 0
+		    && spec->n_networks > 1)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "networks: \"none\" cannot be "
+			                     "combined with other networks");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec->networks[j], spec->networks[i]) == 0)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "networks[%zu]: \"%s\" is listed twice", i,
+				    spec->networks[i]);
+	}
+	return 0;
+}
+
+static int check_caps(const char *field, char *const *caps, size_t n,
+                      bool allow_all, struct berth_err *err)
+{
+	if (n > MAX_CAPS)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "%s: more than %d entries", field,
+		                     MAX_CAPS);
+	for (size_t i = 0; i < n; i++) {
+		int rv
+		    = berth_validate_capability(field, caps[i], allow_all, err);
+
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+/* The options of issue 3: health, limits, networks, security, removal. */
+static int check_options(const Berth__V1__ContainerSpec *spec,
+                         struct berth_err *err)
+{
+	const Berth__V1__RestartPolicy *rp = spec->restart_policy;
+	int rv;
+
+	rv = check_health(spec->health, err);
+	if (rv == 0)
+		rv = check_resources(spec->resources, err);
+	if (rv == 0)
+		rv = check_networks(spec, err);
+	if (rv == 0)
+		rv = check_caps("cap_drop", spec->cap_drop, spec->n_cap_drop,
+		                true, err);
+	if (rv == 0)
+		rv = check_caps("cap_add", spec->cap_add, spec->n_cap_add,
+		                false, err);
+	if (rv == 0 && spec->user[0] != '\0')
+		rv = berth_validate_user("user", spec->user, err);
+	if (rv == 0 && spec->pod[0] != '\0')
+		rv = berth_validate_name("pod", spec->pod, err);
+	if (rv != 0)
+		return rv;
+	/* The engine removes an auto-removed container when it stops: a
+	 * restart policy would have nothing left to restart. */
+	if (spec->remove_on_exit && rp != NULL && rp->name[0] != '\0'
+	    && strcmp(rp->name, "no") != 0)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "remove_on_exit: a container removed when "
+		                     "its command ends cannot have restart "
+		                     "policy \"%s\"; use \"no\" or keep it",
+		                     rp->name);
+	return 0;
+}
+
 int runtime_spec_check(const Berth__V1__ContainerSpec *spec,
                        struct berth_err *err)
 {
@@ -135,7 +247,10 @@ int runtime_spec_check(const Berth__V1__ContainerSpec *spec,
 	rv = check_ports(spec, err);
 	if (rv != 0)
 		return rv;
-	return check_restart_policy(spec->restart_policy, err);
+	rv = check_restart_policy(spec->restart_policy, err);
+	if (rv != 0)
+		return rv;
+	return check_options(spec, err);
 }
 
 void runtime_spec_hash(const Berth__V1__ContainerSpec *spec,

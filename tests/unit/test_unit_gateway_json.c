@@ -352,6 +352,119 @@ static void test_pull_body(void **state)
 	json_decref(obj);
 }
 
+#define BB "{\"image\":\"busybox\","
+
+static void test_options_body(void **state)
+{
+	Berth__V1__ContainerSpec *s;
+
+	(void)state;
+	/* seed 004's health check with its duration strings */
+	s = parse_ok(BB "\"health\":{\"test\":[\"CMD\",\"curl\",\"-f\","
+	                "\"http://localhost/\"],\"interval\":\"30s\","
+	                "\"timeout\":\"10s\",\"retries\":3,"
+	                "\"start_period\":\"500ms\"},"
+	                "\"resources\":{\"memory\":\"512m\",\"cpus\":1.5,"
+	                "\"pids_limit\":20},"
+	                "\"networks\":[\"front\",\"back\"],"
+	                "\"read_only_rootfs\":true,\"cap_drop\":[\"ALL\"],"
+	                "\"cap_add\":[\"NET_BIND_SERVICE\"],"
+	                "\"no_new_privileges\":true,\"user\":\"1000:1000\","
+	                "\"keep_alive\":false}");
+	assert_non_null(s->health);
+	assert_int_equal(s->health->n_test, 4);
+	assert_string_equal(s->health->test[0], "CMD");
+	assert_int_equal(s->health->interval_ms, 30000);
+	assert_int_equal(s->health->timeout_ms, 10000);
+	assert_int_equal(s->health->start_period_ms, 500);
+	assert_int_equal(s->health->retries, 3);
+	assert_non_null(s->resources);
+	assert_int_equal(s->resources->memory_bytes, 512LL << 20);
+	assert_int_equal(s->resources->nano_cpus, 1500000000LL);
+	assert_int_equal(s->resources->pids_limit, 20);
+	assert_int_equal(s->n_networks, 2);
+	assert_string_equal(s->networks[1], "back");
+	assert_true(s->read_only_rootfs);
+	assert_int_equal(s->n_cap_drop, 1);
+	assert_string_equal(s->cap_drop[0], "ALL");
+	assert_string_equal(s->cap_add[0], "NET_BIND_SERVICE");
+	assert_true(s->no_new_privileges);
+	assert_string_equal(s->user, "1000:1000");
+	assert_true(s->remove_on_exit);
+	gw_container_spec_free(s);
+
+	/* The proto names too; keep_alive defaults to true. */
+	s = parse_ok(BB "\"health\":{\"test\":[\"CMD-SHELL\",\"true\"],"
+	                "\"interval_ms\":200,\"timeout_ms\":1000},"
+	                "\"resources\":{\"memory_bytes\":6291456,"
+	                "\"nano_cpus\":500000000},\"pod\":\"p1\"}");
+	assert_int_equal(s->health->interval_ms, 200);
+	assert_int_equal(s->resources->memory_bytes, 6291456);
+	assert_int_equal(s->resources->nano_cpus, 500000000);
+	assert_string_equal(s->pod, "p1");
+	assert_false(s->remove_on_exit);
+	gw_container_spec_free(s);
+
+	s = parse_ok(BB "\"remove_on_exit\":true,\"keep_alive\":false,"
+	                "\"restart_policy\":\"no\"}");
+	assert_true(s->remove_on_exit);
+	gw_container_spec_free(s);
+}
+
+static void test_options_refusals(void **state)
+{
+	(void)state;
+	parse_fails(BB "\"health\":{\"test\":[\"SHELL\",\"x\"]}}",
+	            "health.test[0]");
+	parse_fails(BB "\"health\":{\"test\":[\"CMD\"]}}", "health.test");
+	parse_fails(BB "\"health\":{\"interval\":\"soon\"}}",
+	            "health.interval");
+	parse_fails(BB "\"health\":{\"interval\":\"25h\"}}",
+	            "health.interval_ms");
+	parse_fails(BB "\"health\":{\"interval\":\"1s\","
+	               "\"interval_ms\":5}}",
+	            "health.interval");
+	parse_fails(BB "\"health\":{\"retries\":101}}", "health.retries");
+	parse_fails(BB "\"health\":{\"every\":1}}",
+	            "unknown field \"health.every\"");
+	parse_fails(BB "\"health\":[]}", "health");
+	parse_fails(BB "\"resources\":{\"memory\":\"1m\"}}",
+	            "resources.memory");
+	parse_fails(BB "\"resources\":{\"memory_bytes\":1024}}",
+	            "resources.memory_bytes");
+	parse_fails(BB "\"resources\":{\"memory\":\"lots\"}}",
+	            "resources.memory");
+	parse_fails(BB "\"resources\":{\"cpus\":-1}}", "resources.cpus");
+	parse_fails(BB "\"resources\":{\"cpus\":\"2\"}}", "resources.cpus");
+	parse_fails(BB "\"resources\":{\"pids_limit\":-1}}",
+	            "resources.pids_limit");
+	parse_fails(BB "\"resources\":{\"pids_limit\":99999999}}",
+	            "resources.pids_limit");
+	parse_fails(BB "\"resources\":{\"swap\":1}}",
+	            "unknown field \"resources.swap\"");
+	parse_fails(BB "\"networks\":\"front\"}", "networks");
+	parse_fails(BB "\"networks\":[\"host\"]}", "networks[0]");
+	parse_fails(BB "\"networks\":[\"a\",\"a\"]}", "networks[1]");
+	parse_fails(BB "\"networks\":[\"none\",\"a\"]}", "networks");
+	parse_fails(BB "\"networks\":[\"a/b\"]}", "networks[0]");
+	parse_fails(BB "\"cap_drop\":[\"chown\"]}", "cap_drop[0]");
+	parse_fails(BB "\"cap_add\":[\"ALL\"]}", "cap_add[0]");
+	parse_fails(BB "\"cap_add\":[\"NET_RAW\",7]}", "cap_add[1]");
+	parse_fails(BB "\"user\":\"root;rm\"}", "user");
+	parse_fails(BB "\"user\":1000}", "user");
+	parse_fails(BB "\"read_only_rootfs\":\"yes\"}", "read_only_rootfs");
+	parse_fails(BB "\"no_new_privileges\":1}", "no_new_privileges");
+	parse_fails(BB "\"keep_alive\":false,\"remove_on_exit\":false}",
+	            "keep_alive");
+	parse_fails(BB "\"keep_alive\":false,"
+	               "\"restart_policy\":\"always\"}",
+	            "keep_alive");
+	parse_fails(BB "\"remove_on_exit\":true,"
+	               "\"restart_policy\":\"on-failure:3\"}",
+	            "remove_on_exit");
+	parse_fails(BB "\"pod\":\"../x\"}", "pod");
+}
+
 static void assert_keys(json_t *o, const char *const *keys)
 {
 	for (size_t i = 0; keys[i] != NULL; i++)
@@ -364,11 +477,35 @@ static void test_output_field_names(void **state)
 	static const char *const summary_keys[]
 	    = { "id",      "name",   "image", "state", "status",
 		"created", "labels", "ports", NULL };
-	static const char *const detail_keys[]
-	    = { "id",         "image_id",    "running",       "exit_code",
-		"started_at", "finished_at", "restart_count", "command",
-		"entrypoint", "working_dir", "mounts",        "restart_policy",
-		"env_keys",   NULL };
+	static const char *const detail_keys[] = { "id",
+		                                   "image_id",
+		                                   "running",
+		                                   "exit_code",
+		                                   "started_at",
+		                                   "finished_at",
+		                                   "restart_count",
+		                                   "command",
+		                                   "entrypoint",
+		                                   "working_dir",
+		                                   "mounts",
+		                                   "restart_policy",
+		                                   "env_keys",
+		                                   "health_status",
+		                                   "health_failing_streak",
+		                                   "health_last_output",
+		                                   "health",
+		                                   "resources",
+		                                   "oom_killed",
+		                                   "pod",
+		                                   "networks",
+		                                   "read_only_rootfs",
+		                                   "user",
+		                                   "remove_on_exit",
+		                                   "keep_alive",
+		                                   "cap_drop",
+		                                   "cap_add",
+		                                   "no_new_privileges",
+		                                   NULL };
 	static const char *const job_keys[]
 	    = { "id",     "kind",  "state",      "progress",   "detail",
 		"result", "error", "created_at", "updated_at", NULL };
@@ -427,7 +564,67 @@ static void test_output_field_names(void **state)
 	assert_string_equal(
 	    json_string_value(json_object_get(o, "restart_policy")),
 	    "on-failure:2");
+	assert_true(json_is_null(json_object_get(o, "health")));
+	assert_true(json_is_true(json_object_get(o, "keep_alive")));
 	json_decref(o);
+
+	{
+		char *test[] = { "CMD-SHELL", "test -f /tmp/ok" };
+		char *nets[] = { "front" };
+		char *drop[] = { "ALL" };
+		Berth__V1__HealthCheck hc = BERTH__V1__HEALTH_CHECK__INIT;
+		Berth__V1__Resources res = BERTH__V1__RESOURCES__INIT;
+		json_t *h;
+
+		hc.test = test;
+		hc.n_test = 2;
+		hc.interval_ms = 200;
+		hc.retries = 2;
+		res.memory_bytes = 64LL << 20;
+		res.pids_limit = 20;
+		det.health = &hc;
+		det.resources = &res;
+		det.health_status = "unhealthy";
+		det.health_failing_streak = 3;
+		det.health_last_output = "no /tmp/ok";
+		det.networks = nets;
+		det.n_networks = 1;
+		det.cap_drop = drop;
+		det.n_cap_drop = 1;
+		det.user = "1000:1000";
+		det.remove_on_exit = 1;
+		det.no_new_privileges = 1;
+		det.read_only_rootfs = 1;
+		det.oom_killed = 1;
+		o = gw_json_container_detail(&det);
+		h = json_object_get(o, "health");
+		assert_string_equal(json_string_value(json_array_get(
+		                        json_object_get(h, "test"), 1)),
+		                    "test -f /tmp/ok");
+		assert_int_equal(
+		    json_integer_value(json_object_get(h, "interval_ms")), 200);
+		assert_int_equal(
+		    json_integer_value(json_object_get(
+		        json_object_get(o, "resources"), "memory_bytes")),
+		    64LL << 20);
+		assert_string_equal(
+		    json_string_value(json_object_get(o, "health_status")),
+		    "unhealthy");
+		assert_int_equal(json_integer_value(json_object_get(
+		                     o, "health_failing_streak")),
+		                 3);
+		assert_string_equal(json_string_value(json_array_get(
+		                        json_object_get(o, "networks"), 0)),
+		                    "front");
+		assert_string_equal(
+		    json_string_value(json_object_get(o, "user")), "1000:1000");
+		assert_true(json_is_false(json_object_get(o, "keep_alive")));
+		assert_true(json_is_true(json_object_get(o, "remove_on_exit")));
+		assert_true(
+		    json_is_true(json_object_get(o, "no_new_privileges")));
+		assert_true(json_is_true(json_object_get(o, "oom_killed")));
+		json_decref(o);
+	}
 
 	job.id = "0b6c1e0e-8a59-4e4b-9a5e-0a2a3c1f8d10";
 	job.kind = "pull";
@@ -473,6 +670,8 @@ int main(void)
 		cmocka_unit_test(test_errors_never_echo_env_values),
 		cmocka_unit_test(test_pull_body),
 		cmocka_unit_test(test_output_field_names),
+		cmocka_unit_test(test_options_body),
+		cmocka_unit_test(test_options_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

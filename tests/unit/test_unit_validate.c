@@ -298,6 +298,179 @@ static void test_port_protocol(void **state)
 	                 BERTH_EINVAL);
 }
 
+static int cap_drop_v(const char *f, const char *s, struct berth_err *err)
+{
+	return berth_validate_capability(f, s, true, err);
+}
+
+static int cap_add_v(const char *f, const char *s, struct berth_err *err)
+{
+	return berth_validate_capability(f, s, false, err);
+}
+
+static void test_capabilities_users_networks(void **state)
+{
+	static const char *const drop_good[]
+	    = { "ALL", "NET_RAW", "CAP_CHOWN", "SYS_ADMIN", "BPF" };
+	const char *drop_bad[]
+	    = { "",        "all",    "net_raw", "CAP_",          "NOPE",
+		"CAP_ALL", " CHOWN", "CHOWN ",  "CAP_CAP_CHOWN", NULL };
+	static const char *const add_good[]
+	    = { "NET_BIND_SERVICE", "CAP_NET_ADMIN" };
+	const char *add_bad[] = { "ALL", "chown", "", NULL };
+	static const char *const user_good[] = { "1000",
+		                                 "1000:1000",
+		                                 "0",
+		                                 "nobody",
+		                                 "www-data:www-data",
+		                                 "app:1000",
+		                                 "2147483647",
+		                                 "_x.y-z" };
+	const char *user_bad[]
+	    = { "",    ":",          "1000:",       ":1000", "a:b:c",
+		"-x",  "2147483648", "99999999999", "a b",   "root\n",
+		"u/x", a256,         NULL };
+	static const char *const net_good[]
+	    = { "bridge", "none", "backend", "my_net.1-2" };
+	const char *net_bad[]
+	    = { "host", "", "container:abc", "-x", "a/b", a256, NULL };
+
+	(void)state;
+	EXPECT(cap_drop_v, drop_good, drop_bad);
+	EXPECT(cap_add_v, add_good, add_bad);
+	EXPECT(berth_validate_user, user_good, user_bad);
+	EXPECT(berth_validate_network_name, net_good, net_bad);
+}
+
+static void test_durations_and_sizes(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} dur[] = { { "30s", 30000 },  { "10s", 10000 },     { "500ms", 500 },
+		    { "1m", 60000 },   { "1h30m", 5400000 }, { "0s", 0 },
+		    { "1m30s", 90000 } };
+	static const char *const dur_bad[]
+	    = { "",     "30",  "s",   "1x",   "-1s",
+		"1.5s", "1 s", "11d", "241h", "9999999999999s" };
+	static const struct {
+		const char *s;
+		int64_t b;
+	} sizes[] = { { "512m", 512LL << 20 }, { "1g", 1LL << 30 },
+		      { "64MiB", 64LL << 20 }, { "1GB", 1LL << 30 },
+		      { "100", 100 },          { "7b", 7 },
+		      { "2k", 2048 },          { "1t", 1LL << 40 } };
+	static const char *const size_bad[]
+	    = { "", "m", "12q", "1.5g", "-1", "1mbb", "99999999999t", "1 m" };
+	struct berth_err err;
+	int64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dur) / sizeof(dur[0]); i++) {
+		v = -1;
+		assert_ok(berth_parse_duration_ms("d", dur[i].s, &v, &err),
+		          &err);
+		assert_int_equal(v, dur[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(dur_bad) / sizeof(dur_bad[0]); i++) {
+		v = -7;
+		if (berth_parse_duration_ms("d", dur_bad[i], &v, &err)
+		    != BERTH_EINVAL)
+			fail_msg("duration \"%s\" accepted", dur_bad[i]);
+		assert_int_equal(v, -7); /* untouched on failure */
+		assert_non_null(strstr(err.msg, "d: "));
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_ok(berth_parse_bytes("m", sizes[i].s, &v, &err), &err);
+		assert_int_equal(v, sizes[i].b);
+	}
+	for (size_t i = 0; i < sizeof(size_bad) / sizeof(size_bad[0]); i++)
+		if (berth_parse_bytes("m", size_bad[i], &v, &err)
+		    != BERTH_EINVAL)
+			fail_msg("size \"%s\" accepted", size_bad[i]);
+}
+
+static void test_health_and_limits(void **state)
+{
+	const char *cmd[] = { "CMD", "curl", "-f", "http://localhost/" };
+	const char *shell[] = { "CMD-SHELL", "test -f /tmp/ok" };
+	const char *none[] = { "NONE" };
+	const char *none_extra[] = { "NONE", "x" };
+	const char *bare_cmd[] = { "CMD" };
+	const char *two_lines[] = { "CMD-SHELL", "a", "b" };
+	const char *bad_kind[] = { "SHELL", "x" };
+	const char *empty_word[] = { "CMD", "" };
+	const char *ctl[] = { "CMD", "a\nb" };
+	struct berth_err err;
+
+	(void)state;
+	assert_ok(
+	    berth_validate_health("health", cmd, 4, 30000, 10000, 3, 0, &err),
+	    &err);
+	assert_ok(
+	    berth_validate_health("health", shell, 2, 200, 1000, 1, 0, &err),
+	    &err);
+	assert_ok(berth_validate_health("health", none, 1, 0, 0, 0, 0, &err),
+	          &err);
+	/* No test: the image's probe with these durations. */
+	assert_ok(berth_validate_health("health", NULL, 0, 1000, 0, 0, 0, &err),
+	          &err);
+	assert_int_equal(
+	    berth_validate_health("health", none_extra, 2, 0, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(
+	    berth_validate_health("health", bare_cmd, 1, 0, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(
+	    berth_validate_health("health", two_lines, 3, 0, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(
+	    berth_validate_health("health", bad_kind, 2, 0, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "health.test[0]"));
+	assert_int_equal(
+	    berth_validate_health("health", empty_word, 2, 0, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(
+	    berth_validate_health("health", ctl, 2, 0, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_int_equal(
+	    berth_validate_health("health", shell, 2, -1, 0, 0, 0, &err),
+	    BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "health.interval_ms"));
+	assert_int_equal(berth_validate_health("health", shell, 2, 0,
+	                                       BERTH_HEALTH_MAX_MS + 1, 0, 0,
+	                                       &err),
+	                 BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "health.timeout_ms"));
+	assert_int_equal(
+	    berth_validate_health("health", shell, 2, 0, 0, 101, 0, &err),
+	    BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "health.retries"));
+
+	assert_ok(berth_validate_memory_bytes("m", 0, &err), &err);
+	assert_ok(berth_validate_memory_bytes("m", 6LL << 20, &err), &err);
+	assert_int_equal(
+	    berth_validate_memory_bytes("m", (6LL << 20) - 1, &err),
+	    BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "6 MiB"));
+	assert_int_equal(berth_validate_memory_bytes("m", -1, &err),
+	                 BERTH_EINVAL);
+	assert_ok(berth_validate_nano_cpus("c", 1500000000, &err), &err);
+	assert_int_equal(berth_validate_nano_cpus("c", 1, &err), BERTH_EINVAL);
+	assert_int_equal(
+	    berth_validate_nano_cpus("c", 2000LL * 1000000000, &err),
+	    BERTH_EINVAL);
+	assert_ok(berth_validate_pids_limit("p", 0, &err), &err);
+	assert_ok(berth_validate_pids_limit("p", 20, &err), &err);
+	assert_int_equal(berth_validate_pids_limit("p", -1, &err),
+	                 BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "never"));
+	assert_int_equal(
+	    berth_validate_pids_limit("p", BERTH_PIDS_MAX + 1, &err),
+	    BERTH_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +483,9 @@ int main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_quote_and_utf8),
 		cmocka_unit_test(test_port_protocol),
+		cmocka_unit_test(test_capabilities_users_networks),
+		cmocka_unit_test(test_durations_and_sizes),
+		cmocka_unit_test(test_health_and_limits),
 	};
 
 	fill_long_inputs();
