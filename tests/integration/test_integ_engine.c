@@ -199,6 +199,7 @@ static void runtime_start(struct berth_runtime **r,
 	o.url = url;
 	o.workers = 4;
 	o.engine.socket_path = ts_docker_socket();
+	o.engine.runtime = ts_engine_runtime();
 	assert_ok(berth_runtime_start(r, &o, &err), &err);
 	assert_ok(berth_rpc_client_alloc(cli, &url, 1, NULL, &err), &err);
 }
@@ -345,6 +346,7 @@ static int group_setup(void **state)
 	test_labels[0] = &lab_run;
 	test_labels[1] = &lab_uniq;
 	cfg.socket_path = ts_docker_socket();
+	cfg.runtime = ts_engine_runtime();
 	if (berth_engine_open(&eng, &cfg, &err) != 0) {
 		fprintf(stderr, "engine open: %s\n", err.msg);
 		return -1;
@@ -392,7 +394,7 @@ static void test_ping_and_info(void **state)
 	(void)state;
 	assert_ok(berth_engine_ping(eng, &err), &err);
 	assert_ok(berth_engine_info(eng, &ri, &err), &err);
-	assert_string_equal(ri->runtime, "docker");
+	assert_string_equal(ri->runtime, ts_engine_runtime());
 	assert_string_equal(ri->socket_path, ts_docker_socket());
 	assert_true(strlen(ri->engine_version) > 0);
 	assert_string_equal(ri->api_version, "1.41");
@@ -402,7 +404,7 @@ static void test_ping_and_info(void **state)
 	assert_true(ri->containers >= ri->containers_running);
 	assert_string_equal(ri->build_dir, "");
 	assert_string_equal(berth_engine_ops(eng)->name, "docker");
-	assert_string_equal(berth_engine_runtime(eng), "docker");
+	assert_string_equal(berth_engine_runtime(eng), ts_engine_runtime());
 	protobuf_c_message_free_unpacked(&ri->base, NULL);
 }
 
@@ -1016,6 +1018,7 @@ static void test_dead_socket_is_unavailable(void **state)
 		int64_t t0;
 
 		cfg.socket_path = paths[i];
+		cfg.runtime = ts_engine_runtime();
 		assert_ok(berth_engine_open(&dead, &cfg, &err), &err);
 		t0 = ts_now_ms();
 		assert_int_equal(berth_engine_ping(dead, &err), BERTH_EUNAVAIL);
@@ -1238,6 +1241,7 @@ static void test_silent_pull_can_be_abandoned(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 4), 0);
 	cfg.socket_path = path;
+	cfg.runtime = ts_engine_runtime();
 	assert_ok(berth_engine_open(&silent, &cfg, &err), &err);
 	t0 = ts_now_ms();
 	deadline = t0 + 1000;
