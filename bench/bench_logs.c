@@ -42,6 +42,7 @@ struct follower {
 	const char *token;
 	char line[512];
 	size_t len;
+	char last[160]; /* the last line without a time: an error, say */
 	double lat_ms[NLINES];
 	int n, seen;
 	long status;
@@ -62,8 +63,15 @@ static void on_line(struct follower *f, const char *s, size_t len, double now)
 	double t = 0;
 	int digits = 0;
 
-	if (p == NULL)
+	if (p == NULL) {
+		size_t n
+		    = len < sizeof(f->last) - 1 ? len : sizeof(f->last) - 1;
+
+		for (size_t i = 0; i < n; i++)
+			f->last[i] = s[i] == '"' ? '\'' : s[i];
+		f->last[n] = '\0';
 		return;
+	}
 	for (p += 2; p < s + len && *p >= '0' && *p <= '9'; p++, digits++)
 		t = t * 10 + (*p - '0');
 	if (digits < 15)
@@ -177,8 +185,8 @@ static void report(struct follower *f)
 {
 	if (f->n == 0) {
 		printf("bench=logs_follow path=%s error=\"no line arrived "
-		       "(HTTP %ld)\" ok=0\n",
-		       f->what, f->status);
+		       "(HTTP %ld) %s\" ok=0\n",
+		       f->what, f->status, f->last);
 		return;
 	}
 	printf("bench=logs_follow path=%s lines=%d p50_ms=%.2f p99_ms=%.2f "
