@@ -644,8 +644,8 @@ static int known_hosts_lookup(const char *text, const char *host, int port,
 	for (int guard = 0; *line != '\0' && guard < 100000; guard++) {
 		const char *eol = strchr(line, '\n');
 		size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
-		const char *f[4];
-		size_t fl[4], nf = 0, p = 0;
+		const char *f[4] = { NULL, NULL, NULL, NULL };
+		size_t fl[4] = { 0, 0, 0, 0 }, nf = 0, p = 0;
 		bool revoked = false;
 
 		while (nf < 4 && p < len) {

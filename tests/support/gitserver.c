@@ -497,8 +497,7 @@ static void cgi(struct ts_gitfix *f, int fd, const char *method,
 	const char *line = o.data;
 
 	berth_buf_init(&h, 65536);
-	for (int guard = 0; line != NULL && *line != '\0' && guard < 100;
-	     guard++) {
+	for (int guard = 0; *line != '\0' && guard < 100; guard++) {
 		size_t l = strcspn(line, "\r\n");
 
 		if (strncasecmp(line, "Status:", 7) == 0) {
