@@ -296,8 +296,8 @@ struct berth_clone_opts {
  * container: the image needs no git.
  * Errors: BERTH_EINVAL (a scheme that is not allowed, a relative
  * target_dir), BERTH_ENOTFOUND (no such repository or branch),
- * BERTH_EUNAUTH (credentials refused), BERTH_ETIMEDOUT, BERTH_ELIMIT
- * (checkout too large).
+ * BERTH_EPERM (the git server refused the credentials or the access),
+ * BERTH_ETIMEDOUT, BERTH_ELIMIT (checkout too large).
  */
 int berth_instance_clone_repo(const struct berth_instance *inst,
                               const char *repo_url, const char *target_dir,
