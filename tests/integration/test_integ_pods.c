@@ -179,16 +179,14 @@ static void test_docker_says_unimplemented(void **state)
 		{ "POST", "/api/v1/pods/x/stop" },
 		{ "DELETE", "/api/v1/pods/x" },
 	};
-	char *name = unique_name("docker");
-	char *body = pod_body(name, ts_free_port());
+	char *name, *body;
 	json_t *j = NULL;
 
 	(void)state;
-	if (ts_engine_is_podman()) {
-		free(body);
-		free(name);
+	if (ts_engine_is_podman())
 		skip();
-	}
+	name = unique_name("docker");
+	body = pod_body(name, ts_free_port());
 	assert_int_equal(req("POST", "/api/v1/pods", body, &j), 501);
 	assert_string_equal(ts_error_code(j), "UNIMPLEMENTED");
 	assert_non_null(strstr(
@@ -208,22 +206,17 @@ static void test_docker_says_unimplemented(void **state)
 /* The whole life of a pod with a container in it, on Podman. */
 static void test_pod_lifecycle(void **state)
 {
-	char *pname = unique_name("pod");
-	char *cname = unique_name("member");
-	int port = ts_free_port();
-	char *body = pod_body(pname, port);
-	char *cbody, *path;
+	char *pname, *cname, *body, *cbody, *path;
 	json_t *j = NULL, *p = NULL;
 	char pod_id[80], cid[80];
 	long st;
 
 	(void)state;
-	if (!ts_engine_is_podman()) {
-		free(body);
-		free(cname);
-		free(pname);
+	if (!ts_engine_is_podman())
 		skip();
-	}
+	pname = unique_name("pod");
+	cname = unique_name("member");
+	body = pod_body(pname, ts_free_port());
 	/* create: 201 with berth's labels and the caller's */
 	st = req("POST", "/api/v1/pods", body, &j);
 	if (st != 201)
@@ -333,20 +326,20 @@ static void test_pod_lifecycle(void **state)
  * first pod, not a conflict. */
 static void test_pod_refusals_and_resend(void **state)
 {
-	char *pname = unique_name("resend");
-	char *body = berth_asprintf("{\"name\":\"%s\",\"labels\":{"
-	                            "\"berth-test\":\"%s\"}}",
-	                            pname, ts_run_label());
-	const char *hdr[] = { "Idempotency-Key: pods-resend-1", NULL };
-	char *cbody, *path;
+	const char *hdr[] = { NULL, NULL };
+	char *pname, *body, *key, *cbody, *path;
 	json_t *a = NULL, *b = NULL, *j = NULL;
 
 	(void)state;
-	if (!ts_engine_is_podman()) {
-		free(body);
-		free(pname);
+	if (!ts_engine_is_podman())
 		skip();
-	}
+	pname = unique_name("resend");
+	body = berth_asprintf("{\"name\":\"%s\",\"labels\":{"
+	                      "\"berth-test\":\"%s\"}}",
+	                      pname, ts_run_label());
+	key = berth_asprintf("Idempotency-Key: pods-%ld-%lld", (long)getpid(),
+	                     (long long)ts_now_ms());
+	hdr[0] = key;
 	assert_int_equal(ts_http(berth.base, "POST", "/api/v1/pods", body,
 	                         berth.token, hdr, &a),
 	                 201);
@@ -378,6 +371,7 @@ static void test_pod_refusals_and_resend(void **state)
 	free(path);
 	json_decref(a);
 	json_decref(b);
+	free(key);
 	free(body);
 	free(pname);
 }
