@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -276,6 +277,8 @@ static void test_pull_missing_image(void **state)
 	assert_int_not_equal(rv, 0);
 	assert_int_equal(err.code, rv);
 	assert_non_null(strstr(err.msg, "berth-test/sdk-missing"));
+	assert_int_equal(berth_pull_image_timeout(cli, "x", 0, &err),
+	                 BERTH_EINVAL);
 }
 
 static void test_start_missing_image(void **state)
@@ -678,6 +681,24 @@ static void test_clone(void **state)
 		assert_int_equal(berth_instance_clone_repo(inst, "file:///etc",
 		                                           "/src2", &err),
 		                 BERTH_EINVAL);
+		/* A branch the repository does not have; credentials are
+		 * never echoed in the error. */
+		{
+			struct berth_git_credentials gc = { 0 };
+			struct berth_clone_opts co = { 0 };
+			char *c2 = NULL;
+
+			gc.username = "someone";
+			gc.password = "s3cr3t-pw";
+			co.branch = "no-such-branch";
+			co.credentials = &gc;
+			co.timeout_ms = 20000;
+			rv = berth_instance_clone_repo_ex(inst, repo, "/src3",
+			                                  &co, &c2, &err);
+			assert_int_equal(rv, BERTH_ENOTFOUND);
+			assert_null(c2);
+			assert_null(strstr(err.msg, "s3cr3t"));
+		}
 		rv = 0;
 	}
 	berth_remove_container_force(cli, name, &err);
@@ -693,6 +714,54 @@ static void test_clone(void **state)
 	free(log);
 	free(readme);
 	SKIP_IF_UNIMPL(rv);
+}
+
+/* One client shared by several threads, each starting and removing its
+ * own container. */
+struct th_arg {
+	char *name;
+	int rv;
+	char msg[BERTH_ERR_MSG_MAX];
+};
+
+static void *th_lifecycle(void *p)
+{
+	struct th_arg *a = p;
+	struct berth_instance *inst = NULL;
+	struct berth_err err = { 0 };
+	struct berth_options o;
+	struct berth_kv label;
+
+	base_opts(&o, &label, a->name, sleeper, 2);
+	a->rv = berth_start_container(cli, ts_test_image(), &o, &inst, &err);
+	if (a->rv == 0)
+		a->rv = berth_remove_container_force(
+		    cli, berth_instance_id(inst), &err);
+	snprintf(a->msg, sizeof(a->msg), "%s", err.msg);
+	berth_instance_free(inst);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct th_arg a[4];
+	pthread_t th[4];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		a[i].name = unique_name();
+		a[i].rv = -1;
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, th_lifecycle, &a[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		if (a[i].rv != 0)
+			fail_msg("thread %d: %s", i, a[i].msg);
+		assert_true(gone_within(a[i].name, 5000));
+		free(a[i].name);
+	}
 }
 
 /* ------------------------------------------------------ the example */
@@ -809,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_inject),
 		cmocka_unit_test(test_wait_exit_code),
 		cmocka_unit_test(test_clone),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_example),
 	};
 
