@@ -260,8 +260,10 @@ int berth_instance_exec_ex(const struct berth_instance *inst,
 /*
  * Copies the file or folder `local_path` (on the runtime's host, inside
  * SafeLocalPaths as narrowed by the instance's options) into folder
- * `container_path` of the container (made when missing). Symlinks are
- * copied as symlinks, never followed.
+ * `container_path` of the container (made when missing). A folder's
+ * contents land in container_path (`docker cp dir/. c:path`:
+ * dir/a.txt becomes container_path/a.txt); a file lands under its own
+ * name. Symlinks are copied as symlinks, never followed.
  * Errors: BERTH_EPERM (outside SafeLocalPaths, or none configured),
  * BERTH_ENOTFOUND (no such local path or container), BERTH_EINVAL
  * (container_path not absolute, a device or fifo in the tree).

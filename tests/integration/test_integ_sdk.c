@@ -438,7 +438,7 @@ static void test_exec(void **state)
 static void test_inject(void **state)
 {
 	static const char *const cat[]
-	    = { "cat", "/code/app/hello.txt", "/code/app/sub/deep.txt", NULL };
+	    = { "cat", "/code/hello.txt", "/code/sub/deep.txt", NULL };
 	char *app = berth_asprintf("%s/app", safe);
 	char *sub = berth_asprintf("%s/app/sub", safe);
 	char *other = berth_asprintf("%s/other", safe);
