@@ -60,8 +60,163 @@ static void create_usage(FILE *f, const char *cmd)
 	        "  -w, --workdir DIR      working directory\n"
 	        "  --restart POLICY       no, always, unless-stopped, "
 	        "on-failure[:N]\n"
-	        "  -c, --shell-command S  run S under the configured shell\n",
+	        "  -c, --shell-command S  run S under the configured shell\n"
+	        "  -u, --user U[:G]       user (and group) to run as\n"
+	        "  --memory SIZE          memory limit, e.g. 512m\n"
+	        "  --cpus N               CPU limit, e.g. 1.5\n"
+	        "  --pids-limit N         process limit (default 4096)\n"
+	        "  --network NAME         attach to a network (repeatable)\n"
+	        "  --read-only            read-only root filesystem\n"
+	        "  --cap-drop CAP         drop a capability, or ALL "
+	        "(repeatable)\n"
+	        "  --cap-add CAP          add a capability (repeatable)\n"
+	        "  --no-new-privileges    no privilege gain through setuid\n"
+	        "  --rm                   remove the container when it ends\n"
+	        "  --health-cmd S         health probe run under the shell\n"
+	        "  --health-interval D    between probes, e.g. 30s\n"
+	        "  --health-timeout D     per probe, e.g. 10s\n"
+	        "  --health-retries N     failures before unhealthy\n"
+	        "  --health-start-period D  failures not counted before D\n"
+	        "  --no-healthcheck       disable the image's health check\n"
+	        "  --pod NAME             join a pod (podman)\n",
 	        cmd);
+}
+
+/* Long-only options of create/run. */
+enum {
+	OPT_MEMORY = 256,
+	OPT_CPUS,
+	OPT_PIDS,
+	OPT_NETWORK,
+	OPT_READ_ONLY,
+	OPT_CAP_DROP,
+	OPT_CAP_ADD,
+	OPT_NNP,
+	OPT_RM,
+	OPT_HEALTH_CMD,
+	OPT_HEALTH_INTERVAL,
+	OPT_HEALTH_TIMEOUT,
+	OPT_HEALTH_RETRIES,
+	OPT_HEALTH_START,
+	OPT_NO_HEALTH,
+	OPT_POD,
+};
+
+/* The member `key` of `obj`, made an empty object/array when absent. */
+static json_t *member(json_t *obj, const char *key, bool array)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		v = array ? json_array() : json_object();
+		json_object_set_new(obj, key, v);
+	}
+	return v;
+}
+
+/* A whole decimal number for `what`; -1 (printed) when it is not one. */
+static int parse_int(const char *what, const char *s, long long *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (s[0] == '\0' || *end != '\0') {
+		fprintf(stderr, "berth: %s: expected a number, got \"%s\"\n",
+		        what, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * The container options (limits, networks, security, health) of one
+ * command-line flag into the body. The gateway checks every value; this
+ * only puts them in the shape of the REST body. Returns -1 (printed)
+ * on a value that is not even a number.
+ */
+static int put_option(json_t *body, int opt, const char *arg)
+{
+	json_t *res, *health;
+	long long n;
+	double d;
+	char *end;
+
+	switch (opt) {
+	case OPT_MEMORY:
+		json_object_set_new(member(body, "resources", false), "memory",
+		                    json_string(arg));
+		return 0;
+	case OPT_CPUS:
+		d = strtod(arg, &end);
+		if (arg[0] == '\0' || *end != '\0') {
+			fprintf(stderr,
+			        "berth: --cpus: expected a number, got "
+			        "\"%s\"\n",
+			        arg);
+			return -1;
+		}
+		json_object_set_new(member(body, "resources", false), "cpus",
+		                    json_real(d));
+		return 0;
+	case OPT_PIDS:
+		if (parse_int("--pids-limit", arg, &n) != 0)
+			return -1;
+		res = member(body, "resources", false);
+		json_object_set_new(res, "pids_limit", json_integer(n));
+		return 0;
+	case OPT_NETWORK:
+		json_array_append_new(member(body, "networks", true),
+		                      json_string(arg));
+		return 0;
+	case OPT_READ_ONLY:
+		json_object_set_new(body, "read_only_rootfs", json_true());
+		return 0;
+	case OPT_CAP_DROP:
+		json_array_append_new(member(body, "cap_drop", true),
+		                      json_string(arg));
+		return 0;
+	case OPT_CAP_ADD:
+		json_array_append_new(member(body, "cap_add", true),
+		                      json_string(arg));
+		return 0;
+	case OPT_NNP:
+		json_object_set_new(body, "no_new_privileges", json_true());
+		return 0;
+	case OPT_RM:
+		json_object_set_new(body, "remove_on_exit", json_true());
+		return 0;
+	case OPT_POD:
+		json_object_set_new(body, "pod", json_string(arg));
+		return 0;
+	default: break;
+	}
+	health = member(body, "health", false);
+	switch (opt) {
+	case OPT_HEALTH_CMD:
+		json_object_set_new(health, "test",
+		                    json_pack("[s,s]", "CMD-SHELL", arg));
+		break;
+	case OPT_NO_HEALTH:
+		json_object_set_new(health, "test", json_pack("[s]", "NONE"));
+		break;
+	case OPT_HEALTH_INTERVAL:
+		json_object_set_new(health, "interval", json_string(arg));
+		break;
+	case OPT_HEALTH_TIMEOUT:
+		json_object_set_new(health, "timeout", json_string(arg));
+		break;
+	case OPT_HEALTH_START:
+		json_object_set_new(health, "start_period", json_string(arg));
+		break;
+	case OPT_HEALTH_RETRIES:
+		if (parse_int("--health-retries", arg, &n) != 0)
+			return -1;
+		json_object_set_new(health, "retries", json_integer(n));
+		break;
+	default: return -1;
+	}
+	return 0;
 }
 
 /* Builds the create body from the command line; NULL on a usage error. */
@@ -75,6 +230,27 @@ static json_t *create_body(int argc, char **argv, const char *cmd)
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "restart", required_argument, NULL, 'r' },
 		{ "shell-command", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "pids-limit", required_argument, NULL, OPT_PIDS },
+		{ "network", required_argument, NULL, OPT_NETWORK },
+		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+		{ "no-new-privileges", no_argument, NULL, OPT_NNP },
+		{ "rm", no_argument, NULL, OPT_RM },
+		{ "health-cmd", required_argument, NULL, OPT_HEALTH_CMD },
+		{ "health-interval", required_argument, NULL,
+		  OPT_HEALTH_INTERVAL },
+		{ "health-timeout", required_argument, NULL,
+		  OPT_HEALTH_TIMEOUT },
+		{ "health-retries", required_argument, NULL,
+		  OPT_HEALTH_RETRIES },
+		{ "health-start-period", required_argument, NULL,
+		  OPT_HEALTH_START },
+		{ "no-healthcheck", no_argument, NULL, OPT_NO_HEALTH },
+		{ "pod", required_argument, NULL, OPT_POD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,7 +260,7 @@ static json_t *create_body(int argc, char **argv, const char *cmd)
 
 	optind = 1;
 	/* '+': options end at the image; the rest is the command. */
-	while ((opt = getopt_long(argc, argv, "+e:p:l:w:c:h", opts, NULL))
+	while ((opt = getopt_long(argc, argv, "+e:p:l:w:c:u:h", opts, NULL))
 	       != -1) {
 		switch (opt) {
 		case 'n':
@@ -105,8 +281,15 @@ static json_t *create_body(int argc, char **argv, const char *cmd)
 			json_object_set_new(body, "command",
 			                    json_string(optarg));
 			break;
+		case 'u':
+			json_object_set_new(body, "user", json_string(optarg));
+			break;
 		case 'h': create_usage(stdout, cmd); exit(0);
-		default: bad = -1;
+		default:
+			if (opt >= OPT_MEMORY)
+				bad |= put_option(body, opt, optarg);
+			else
+				bad = -1;
 		}
 	}
 	if (bad != 0 || optind >= argc) {

@@ -162,6 +162,11 @@ static int check_caps(const char *field, char *const *caps, size_t n,
 
 		if (rv != 0)
 			return rv;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(caps[j], caps[i]) == 0)
+				return berth_err_set(err, BERTH_EINVAL,
+				                     "%s[%zu]: listed twice",
+				                     field, i);
 	}
 	return 0;
 }

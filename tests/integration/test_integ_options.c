@@ -29,10 +29,15 @@
 
 #include "berth/v1/runtime.pb-c.h"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static struct ts_berth berth;
 static struct berth_engine *eng;
@@ -259,9 +264,60 @@ static int wait_healthy(const char *id, int timeout_ms,
 	return rv;
 }
 
+/* Runs argv `cmd_json` (a JSON array) in the container through the
+ * engine's exec API, detached, and waits (bounded) for it to end. */
+static void engine_exec(const char *id, const char *cmd_json)
+{
+	char *path = berth_asprintf("/v1.41/containers/%s/exec", id);
+	char *body = berth_asprintf("{\"Cmd\":%s}", cmd_json);
+	char *start = NULL, *insp = NULL;
+	json_t *j = NULL;
+	int64_t end = ts_now_ms() + 10000;
+	bool running = true;
+
+	assert_int_equal(raw("POST", path, body, &j), 201);
+	start = berth_asprintf("/v1.41/exec/%s/start", ts_json_str(j, "Id"));
+	insp = berth_asprintf("/v1.41/exec/%s/json", ts_json_str(j, "Id"));
+	json_decref(j);
+	assert_int_equal(raw("POST", start, "{\"Detach\":true}", NULL), 200);
+	for (int i = 0; i < 200 && running && ts_now_ms() < end; i++) {
+		assert_int_equal(raw("GET", insp, NULL, &j), 200);
+		running = json_is_true(json_object_get(j, "Running"));
+		json_decref(j);
+		if (running)
+			usleep(50 * 1000);
+	}
+	assert_false(running);
+	free(insp);
+	free(start);
+	free(body);
+	free(path);
+}
+
 static const char *health_status(json_t *d)
 {
 	return ts_json_str(d, "health_status");
+}
+
+/*
+ * berth's detail once it reports `want` (REST reads come from the
+ * runtime's cache, which follows the engine's events: allow it a
+ * moment), bounded to 3 s. Caller json_decref()s.
+ */
+static json_t *detail_with_health(const char *id, const char *want)
+{
+	int64_t end = ts_now_ms() + 3000;
+	json_t *j = detail(id);
+
+	for (int i = 0;
+	     i < 60 && strcmp(health_status(j), want) != 0 && ts_now_ms() < end;
+	     i++) {
+		json_decref(j);
+		usleep(50 * 1000);
+		j = detail(id);
+	}
+	assert_string_equal(health_status(j), want);
+	return j;
 }
 
 /* --- setup --------------------------------------------------------------- */
@@ -336,15 +392,16 @@ static int teardown(void **state)
 static void test_health_starting_then_healthy(void **state)
 {
 	char *name = unique_name("healthy");
-	/* The probe fails until the command makes the file; the start
-	 * period keeps those failures from counting. */
-	char *id = create(name, "sleep 1; touch /tmp/ok; sleep 60",
+	/* The probe fails until an exec makes the file; the start period
+	 * keeps those failures from counting. */
+	char *id = create(name, "mkdir -p /tmp; sleep 60",
 	                  "\"health\":{\"test\":[\"CMD-SHELL\","
 	                  "\"test -f /tmp/ok\"],\"interval_ms\":200,"
 	                  "\"timeout_ms\":2000,\"retries\":2,"
 	                  "\"start_period\":\"20s\"}");
 	Berth__V1__ContainerDetail *d = NULL;
-	json_t *j, *c, *hc;
+	json_t *j, *c, *hc, *w = NULL;
+	char *path;
 	struct berth_err err;
 
 	(void)state;
@@ -372,14 +429,27 @@ static void test_health_starting_then_healthy(void **state)
 	assert_int_equal(
 	    json_integer_value(json_object_get(hc, "start_period_ms")), 20000);
 	json_decref(j);
+	/* Still starting after a while: the probe keeps failing. */
+	usleep(600 * 1000);
+	j = detail(id);
+	assert_string_equal(health_status(j), "starting");
+	json_decref(j);
 
+	engine_exec(id, "[\"touch\",\"/tmp/ok\"]");
 	assert_ok(wait_healthy(id, 15000, &d, &err), &err);
 	assert_string_equal(d->health_status, "healthy");
 	assert_true(d->running);
 	protobuf_c_message_free_unpacked(&d->base, NULL);
 
-	j = detail(id);
-	assert_string_equal(health_status(j), "healthy");
+	/* The same through REST (the events engineer's wait route). */
+	path = berth_asprintf(
+	    "/api/v1/containers/%s/wait?condition=healthy&timeout_ms=5000", id);
+	assert_int_equal(req("POST", path, NULL, &w), 200);
+	assert_string_equal(health_status(w), "healthy");
+	json_decref(w);
+	free(path);
+
+	j = detail_with_health(id, "healthy");
 	assert_int_equal(
 	    json_integer_value(json_object_get(j, "health_failing_streak")), 0);
 	json_decref(j);
@@ -396,7 +466,9 @@ static void test_health_unhealthy(void **state)
 	                  "\"echo probe-says-no; exit 1\"],"
 	                  "\"interval_ms\":200,\"retries\":2}");
 	struct berth_err err;
-	json_t *j;
+	json_t *j, *w = NULL;
+	char *path;
+	long st;
 
 	(void)state;
 	start(id);
@@ -404,8 +476,15 @@ static void test_health_unhealthy(void **state)
 	if (strstr(err.msg, "unhealthy") == NULL
 	    || strstr(err.msg, "probe-says-no") == NULL)
 		fail_msg("WaitHealthy said \"%s\"", err.msg);
-	j = detail(id);
-	assert_string_equal(health_status(j), "unhealthy");
+	path = berth_asprintf(
+	    "/api/v1/containers/%s/wait?condition=healthy&timeout_ms=5000", id);
+	st = req("POST", path, NULL, &w);
+	assert_int_equal(st, 409); /* FAILED_PRECONDITION */
+	assert_string_equal(ts_error_code(w), "FAILED_PRECONDITION");
+	json_decref(w);
+	free(path);
+
+	j = detail_with_health(id, "unhealthy");
 	assert_non_null(
 	    strstr(ts_json_str(j, "health_last_output"), "probe-says-no"));
 	assert_true(
@@ -821,6 +900,120 @@ static void test_bad_values_are_400_and_make_nothing(void **state)
 	free(lab);
 }
 
+/* --- the command line --------------------------------------------------- */
+
+/*
+ * Runs `berth ARGS...` against the test's berth; returns its exit status
+ * and `*out` its stdout (caller frees).
+ */
+static int run_cli(const char *const *args, char **out)
+{
+	posix_spawn_file_actions_t fa;
+	char *path = berth_asprintf("%s/options-cli.out", berth.data_dir);
+	const char *argv[48];
+	size_t n = 0;
+	pid_t pid;
+	int status, rv = -1;
+	FILE *f;
+
+	argv[n++] = getenv("BERTH_BIN");
+	for (size_t i = 0; args[i] != NULL && n < 47; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	setenv("BERTH_URL", berth.base, 1);
+	setenv("BERTH_TOKEN", berth.token, 1);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, path,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+	                                 O_WRONLY, 0);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, environ) == 0
+	    && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		rv = WEXITSTATUS(status);
+	posix_spawn_file_actions_destroy(&fa);
+	*out = berth_calloc(1, 256);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		size_t k = fread(*out, 1, 255, f);
+
+		(*out)[k] = '\0';
+		fclose(f);
+	}
+	free(path);
+	return rv;
+}
+
+static void test_cli_flags(void **state)
+{
+	char *name = unique_name("cli");
+	char *lab1 = berth_asprintf("berth-test=%s", ts_run_label());
+	char *lab2 = berth_asprintf("berth-test-options=%s", uniq);
+	const char *args[] = { "create",
+		               "--name",
+		               name,
+		               "-l",
+		               lab1,
+		               "-l",
+		               lab2,
+		               "--memory",
+		               "32m",
+		               "--cpus",
+		               "0.25",
+		               "--pids-limit",
+		               "30",
+		               "--read-only",
+		               "--cap-drop",
+		               "ALL",
+		               "--no-new-privileges",
+		               "-u",
+		               "1000:1000",
+		               "--health-cmd",
+		               "true",
+		               "--health-interval",
+		               "2s",
+		               "--health-retries",
+		               "4",
+		               ts_test_image(),
+		               "true",
+		               NULL };
+	const char *bad[]
+	    = { "create", "--pids-limit", "lots", ts_test_image(), NULL };
+	char *out = NULL, *nl;
+	json_t *c, *host, *hc;
+
+	(void)state;
+	assert_int_equal(run_cli(args, &out), 0);
+	nl = strchr(out, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	c = engine_inspect(out, NULL);
+	host = json_object_get(c, "HostConfig");
+	hc = json_object_get(json_object_get(c, "Config"), "Healthcheck");
+	assert_int_equal(json_integer_value(json_object_get(host, "Memory")),
+	                 32LL << 20);
+	assert_int_equal(json_integer_value(json_object_get(host, "NanoCpus")),
+	                 250000000LL);
+	assert_int_equal(json_integer_value(json_object_get(host, "PidsLimit")),
+	                 30);
+	assert_true(json_is_true(json_object_get(host, "ReadonlyRootfs")));
+	assert_int_equal(json_integer_value(json_object_get(hc, "Interval")),
+	                 2000000000LL);
+	assert_int_equal(json_integer_value(json_object_get(hc, "Retries")), 4);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(c, "Config"), "User")),
+	                    "1000:1000");
+	json_decref(c);
+	remove_container(out);
+	free(out);
+	out = NULL;
+	/* Not a number: a usage error (2), nothing sent. */
+	assert_int_equal(run_cli(bad, &out), 2);
+	free(out);
+	free(lab2);
+	free(lab1);
+	free(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -835,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_networks_at_create),
 		cmocka_unit_test(
 		    test_create_by_name_with_options_is_idempotent),
+		cmocka_unit_test(test_cli_flags),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
