@@ -463,7 +463,8 @@ static void test_health_unhealthy(void **state)
 	char *name = unique_name("unhealthy");
 	char *id = create(name, "sleep 60",
 	                  "\"health\":{\"test\":[\"CMD-SHELL\","
-	                  "\"echo probe-says-no; exit 1\"],"
+	                  "\"echo probe-says-no!; i=0; while [ $i -lt 700 ]; "
+	                  "do printf \\u00e9; i=$((i+1)); done; exit 1\"],"
 	                  "\"interval_ms\":200,\"retries\":2}");
 	struct berth_err err;
 	json_t *j, *w = NULL;
@@ -487,6 +488,10 @@ static void test_health_unhealthy(void **state)
 	j = detail_with_health(id, "unhealthy");
 	assert_non_null(
 	    strstr(ts_json_str(j, "health_last_output"), "probe-says-no"));
+	/* 15 + 1400 bytes of output, cut to 1 KiB on a character boundary
+	 * (a split "é" would be invalid UTF-8, which JSON cannot carry). */
+	assert_true(strlen(ts_json_str(j, "health_last_output")) <= 1024);
+	assert_true(strlen(ts_json_str(j, "health_last_output")) >= 1020);
 	assert_true(
 	    json_integer_value(json_object_get(j, "health_failing_streak"))
 	    >= 2);
@@ -900,6 +905,117 @@ static void test_bad_values_are_400_and_make_nothing(void **state)
 	free(lab);
 }
 
+/* --- the runtime checks on its own (the nng API is public too) -------- */
+
+static void test_runtime_refuses_bad_options_over_nng(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	Berth__V1__CreateContainerRequest in
+	    = BERTH__V1__CREATE_CONTAINER_REQUEST__INIT;
+	Berth__V1__HealthCheck hc = BERTH__V1__HEALTH_CHECK__INIT;
+	Berth__V1__Resources res = BERTH__V1__RESOURCES__INIT;
+	Berth__V1__RestartPolicy rp = BERTH__V1__RESTART_POLICY__INIT;
+	Berth__V1__KeyValue kv = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *kvs[] = { &kv };
+	char *bad_test[] = { "SHELL", "true" };
+	char *cmd[] = { "true" };
+	char *host_net[] = { "host" };
+	char *twice[] = { "NET_RAW", "NET_RAW" };
+	char *all[] = { "ALL" };
+	struct berth_rpc_opts o = { 0 };
+	struct berth_err err;
+	ProtobufCMessage *rep = NULL;
+	const char *field = NULL;
+
+	(void)state;
+	kv.key = "berth-test-options";
+	kv.value = uniq;
+	spec.image = (char *)ts_test_image();
+	spec.command = cmd;
+	spec.n_command = 1;
+	spec.labels = kvs;
+	spec.n_labels = 1;
+	in.spec = &spec;
+	o.timeout_ms = 10000;
+	for (int i = 0; i < 10; i++) {
+		/* One bad option at a time on a good spec. */
+		spec.health = NULL;
+		spec.resources = NULL;
+		spec.restart_policy = NULL;
+		spec.remove_on_exit = false;
+		spec.n_networks = 0;
+		spec.n_cap_add = 0;
+		spec.n_cap_drop = 0;
+		spec.user = (char *)"";
+		spec.pod = (char *)"";
+		res = (Berth__V1__Resources)BERTH__V1__RESOURCES__INIT;
+		hc = (Berth__V1__HealthCheck)BERTH__V1__HEALTH_CHECK__INIT;
+		switch (i) {
+		case 0:
+			hc.test = bad_test;
+			hc.n_test = 2;
+			spec.health = &hc;
+			field = "health.test[0]";
+			break;
+		case 1:
+			hc.interval_ms = -5;
+			spec.health = &hc;
+			field = "health.interval_ms";
+			break;
+		case 2:
+			res.memory_bytes = 1 << 20;
+			spec.resources = &res;
+			field = "resources.memory_bytes";
+			break;
+		case 3:
+			res.pids_limit = -1;
+			spec.resources = &res;
+			field = "resources.pids_limit";
+			break;
+		case 4:
+			spec.networks = host_net;
+			spec.n_networks = 1;
+			field = "networks";
+			break;
+		case 5:
+			spec.cap_add = all;
+			spec.n_cap_add = 1;
+			field = "cap_add";
+			break;
+		case 6:
+			spec.cap_drop = twice;
+			spec.n_cap_drop = 2;
+			field = "cap_drop[1]";
+			break;
+		case 7:
+			spec.user = (char *)"a:b:c";
+			field = "user";
+			break;
+		case 8:
+			rp.name = (char *)"always";
+			spec.restart_policy = &rp;
+			spec.remove_on_exit = true;
+			field = "remove_on_exit";
+			break;
+		case 9:
+			if (ts_engine_is_podman())
+				continue;
+			spec.pod = (char *)"p1";
+			field = "pods need the podman runtime";
+			break;
+		}
+		berth_err_clear(&err);
+		assert_int_equal(
+		    berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+		                   "CreateContainer", &in.base, &rep, &o, &err),
+		    BERTH_EINVAL);
+		if (strstr(err.msg, field) == NULL)
+			fail_msg("case %d: \"%s\" does not name %s", i, err.msg,
+			         field);
+	}
+	assert_int_equal(count_labelled("berth-test-options", uniq), 0);
+}
+
 /* --- the command line --------------------------------------------------- */
 
 /*
@@ -1018,6 +1134,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_values_are_400_and_make_nothing),
+		cmocka_unit_test(test_runtime_refuses_bad_options_over_nng),
 		cmocka_unit_test(test_health_starting_then_healthy),
 		cmocka_unit_test(test_health_unhealthy),
 		cmocka_unit_test(test_wait_healthy_refusals),
