@@ -739,6 +739,25 @@ static int cb_sideband(const char *str, int len, void *payload)
 	return ctx_check(payload) != 0 ? GIT_EUSER : 0;
 }
 
+/*
+ * Makes the clone's "origin" without url.insteadOf rewriting: a fresh
+ * repository has no such configuration (the host's is not read), and
+ * libgit2 1.5's insteadOf lookup leaks pcre2 match data on every config
+ * entry that does not match.
+ */
+static int cb_remote(git_remote **out, git_repository *repo, const char *name,
+                     const char *url, void *payload)
+{
+	git_remote_create_options ro;
+
+	(void)payload;
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.name = name;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	return git_remote_create_with_opts(out, url, &ro);
+}
+
 /* The watchdog: at the deadline, shut the clone's sockets down, so a
  * read that libssh2 makes directly on the descriptor ends too. */
 static void *watchdog_main(void *arg)
@@ -1316,6 +1335,7 @@ int berth_git_clone(struct berth_git_checkout **out,
 	copts.fetch_opts.callbacks.sideband_progress = cb_sideband;
 	copts.fetch_opts.callbacks.payload = &ctx;
 	copts.fetch_opts.proxy_opts.type = GIT_PROXY_NONE;
+	copts.remote_cb = cb_remote;
 
 	cur_ctx = &ctx;
 	gerr = git_clone(&repo, opts->url, co->workdir, &copts);

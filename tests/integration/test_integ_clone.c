@@ -42,6 +42,32 @@ static long req(const char *method, const char *path, const char *body,
 	return ts_http(berth.base, method, path, body, berth.token, NULL, out);
 }
 
+/*
+ * libgit2 1.5.1's ssh transport leaks two path buffers and its
+ * known_hosts handle per connection (load_known_hosts in its ssh.c): a
+ * sanitizer build of berth serve is told so, or its exit report would
+ * fail the test. Clones over git:// and http:// stay fully checked in
+ * test_unit_git_clone.
+ */
+static void lsan_suppress(void)
+{
+	const char *old = getenv("LSAN_OPTIONS");
+	char *path = berth_asprintf("%s/lsan.supp", fx.root);
+	FILE *fp = fopen(path, "we");
+	char *opts;
+
+	if (fp != NULL) {
+		fputs("leak:libssh2_knownhost_init\nleak:libgit2.so.1.5\n", fp);
+		fclose(fp);
+	}
+	opts = berth_asprintf("%s%ssuppressions=%s:print_suppressions=0",
+	                      old != NULL ? old : "",
+	                      old != NULL && old[0] != '\0' ? ":" : "", path);
+	setenv("LSAN_OPTIONS", opts, 1);
+	free(opts);
+	free(path);
+}
+
 static int setup(void **state)
 {
 	char *name, *body, *path;
@@ -54,6 +80,7 @@ static int setup(void **state)
 	    || ts_git_sshd_start(&fx) != 0 || ts_git_hole_start(&fx) != 0)
 		return -1;
 	tmp = ts_tmpdir("clone-serve-tmp");
+	lsan_suppress();
 	setenv("TMPDIR", tmp, 1);
 	if (ts_berth_start(&berth, NULL, 0, NULL) != 0)
 		return -1;
