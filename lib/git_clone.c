@@ -235,7 +235,7 @@ int berth_git_ref_check(const char *branch, const char *commit,
 
 struct clone_ctx {
 	const struct berth_git_clone_opts *opts;
-	const struct berth_git_credentials *cred; /* never NULL */
+	const struct berth_git_clone_cred *cred; /* never NULL */
 	int64_t deadline_ms;
 	uint64_t max_bytes;
 	const char *key_path; /* the ssh key file when not in memory */
@@ -532,7 +532,7 @@ static int cb_credentials(git_credential **out, const char *url,
                           void *payload)
 {
 	struct clone_ctx *ctx = payload;
-	const struct berth_git_credentials *c = ctx->cred;
+	const struct berth_git_clone_cred *c = ctx->cred;
 	const char *user = nonempty(c->username) ? c->username
 	    : nonempty(username_from_url)        ? username_from_url
 	                                         : "git";
@@ -1224,7 +1224,7 @@ static int write_key(char **path_out, const char *tmpdir, const char *key,
 static int check_opts(const struct berth_git_clone_opts *o,
                       struct berth_err *err)
 {
-	const struct berth_git_credentials *c = o->cred;
+	const struct berth_git_clone_cred *c = o->cred;
 	int rv;
 
 	rv = berth_git_url_check("repo_url", o->url, o->allow_local, err);
@@ -1264,7 +1264,7 @@ int berth_git_clone(struct berth_git_checkout **out,
                     const struct berth_git_clone_opts *opts,
                     struct berth_err *err)
 {
-	static const struct berth_git_credentials no_cred = { 0 };
+	static const struct berth_git_clone_cred no_cred = { 0 };
 	git_clone_options copts;
 	struct berth_git_checkout *co = NULL;
 	struct clone_ctx ctx = { 0 };

@@ -46,7 +46,7 @@
 #define BERTH_GIT_MAX_SECRET         65536 /* any one credential field */
 
 /* Per-request credentials. Every member may be NULL or "". Borrowed. */
-struct berth_git_credentials {
+struct berth_git_clone_cred {
 	const char *username;        /* http(s) basic user, or the ssh user */
 	const char *password;        /* http(s) password or token */
 	const char *ssh_private_key; /* PEM / OpenSSH key text */
@@ -58,7 +58,7 @@ struct berth_git_clone_opts {
 	const char *url;    /* required */
 	const char *branch; /* NULL or "" = the remote's default branch */
 	const char *commit; /* NULL or "": the branch head; else 4-40 hex */
-	const struct berth_git_credentials *cred; /* may be NULL */
+	const struct berth_git_clone_cred *cred; /* may be NULL */
 	int timeout_ms;         /* 0 = BERTH_GIT_DEFAULT_TIMEOUT_MS */
 	uint64_t max_bytes;     /* 0 = BERTH_GIT_DEFAULT_MAX_BYTES */
 	const char *tmp_parent; /* NULL = $TMPDIR, else /tmp */

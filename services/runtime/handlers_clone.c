@@ -65,7 +65,7 @@ static int clone_repo(struct berth_runtime *rt,
 	static const char *const skip[] = { ".git", NULL };
 	const struct berth_engine_ops *ops = berth_engine_ops(rt->engine);
 	const Berth__V1__GitCredentials *c = in->credentials;
-	struct berth_git_credentials cred = { 0 };
+	struct berth_git_clone_cred cred = { 0 };
 	struct berth_git_clone_opts o = { 0 };
 	struct berth_git_checkout *co = NULL;
 	Berth__V1__ContainerDetail *d = NULL;

@@ -17,6 +17,9 @@
 #include <cmocka.h>
 
 #include "lib/alloc.h"
+#include "lib/rpc.h"
+
+#include "berth/v1/runtime.pb-c.h"
 #include "tests/support/berthproc.h"
 #include "tests/support/gitserver.h"
 #include "tests/support/testsupport.h"
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PASSWORD  "hunter2-Secret-77"
@@ -418,6 +422,51 @@ static void test_no_container(void **state)
 	assert_int_equal(ts_dir_count(tmp), tmp_base);
 }
 
+/* The runtime checks what the gateway checks: its nng API is public. */
+static void test_runtime_checks(void **state)
+{
+	static const char *const urls[] = {
+		"file:///etc",
+		"/srv/repo.git",
+		"ext::sh -c id",
+		"https://bob:pw-in-url-42@127.0.0.1/r",
+	};
+	struct ts_berth rt = { 0 };
+	struct berth_rpc_client *cli = NULL;
+	struct berth_err err;
+	char *dir = berth_asprintf("%s/rpc", fx.root);
+	char *url = berth_asprintf("ipc://%s/runtime.sock", dir);
+	const char *u = url;
+
+	(void)state;
+	mkdir(dir, 0700);
+	assert_int_equal(ts_berth_start_runtime(&rt, NULL, url), 0);
+	assert_ok(berth_rpc_client_alloc(&cli, &u, 1, NULL, &err), &err);
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		Berth__V1__CloneRepoRequest in
+		    = BERTH__V1__CLONE_REPO_REQUEST__INIT;
+		struct berth_rpc_opts o = { .timeout_ms = 10000 };
+		ProtobufCMessage *out = NULL;
+		int rv;
+
+		in.id = cid;
+		in.repo_url = (char *)urls[i];
+		in.target_dir = "/work/rt";
+		rv = berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+		                    "CloneRepo", &in.base, &out, &o, &err);
+		if (rv != BERTH_EINVAL)
+			fail_msg("%s: %s (%s)", urls[i], berth_code_name(rv),
+			         err.msg);
+		assert_non_null(strstr(err.msg, "repo_url"));
+		assert_null(strstr(err.msg, "pw-in-url-42"));
+		assert_null(out);
+	}
+	berth_rpc_client_free(cli);
+	assert_int_equal(ts_berth_stop(&rt), 0);
+	free(url);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_key),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_no_container),
+		cmocka_unit_test(test_runtime_checks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

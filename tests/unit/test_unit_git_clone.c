@@ -94,7 +94,7 @@ static const char *cat(const struct berth_git_checkout *co, const char *name,
 
 static int clone_it(struct berth_git_checkout **co, const char *url,
                     const char *branch, const char *commit,
-                    const struct berth_git_credentials *cred,
+                    const struct berth_git_clone_cred *cred,
                     struct berth_err *err)
 {
 	struct berth_git_clone_opts o = {
@@ -268,9 +268,9 @@ static void test_git_daemon(void **state)
 
 static void test_http(void **state)
 {
-	struct berth_git_credentials good
+	struct berth_git_clone_cred good
 	    = { .username = "alice", .password = "s3cret-Pa55" };
-	struct berth_git_credentials bad
+	struct berth_git_clone_cred bad
 	    = { .username = "alice", .password = "wrong-Pa55word" };
 	struct berth_git_checkout *co = NULL;
 	struct berth_err err;
@@ -304,11 +304,11 @@ static void test_http(void **state)
 
 static void test_ssh(void **state)
 {
-	struct berth_git_credentials cred = {
+	struct berth_git_clone_cred cred = {
 		.ssh_private_key = fx.ssh_key,
 		.ssh_known_hosts = fx.ssh_known_hosts,
 	};
-	struct berth_git_credentials other_host = {
+	struct berth_git_clone_cred other_host = {
 		.ssh_private_key = fx.ssh_key,
 		.ssh_known_hosts
 		= "[127.0.0.1]:1 ecdsa-sha2-nistp256 "
