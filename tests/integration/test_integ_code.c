@@ -123,11 +123,29 @@ struct found {
 	char target[128];
 };
 
-static struct found engine_stat(const char *cpath)
+/* Whether the last component of `path` ("a/b/" or "a/b") is `name`. */
+static bool last_name_is(const char *path, const char *name)
+{
+	size_t pl = strlen(path), nl = strlen(name);
+
+	if (pl > 0 && path[pl - 1] == '/')
+		pl--;
+	if (pl < nl || strncmp(path + pl - nl, name, nl) != 0)
+		return false;
+	return pl == nl || path[pl - nl - 1] == '/';
+}
+
+/*
+ * The entry of the engine's archive GET of folder `dir` whose last name
+ * is `name` (the archive holds the folder's own name first), or the
+ * first entry when `name` is NULL. A symlink is looked up in its
+ * folder's archive: Podman's archive GET follows a symlink named last.
+ */
+static struct found engine_stat_in(const char *dir, const char *name)
 {
 	struct found f = { 0 };
 	struct berth_buf b;
-	char *q = berth_http_escape(cpath);
+	char *q = berth_http_escape(dir);
 	char *path
 	    = berth_asprintf("/v1.41/containers/%s/archive?path=%s", cid, q);
 
@@ -140,7 +158,20 @@ static struct found engine_stat(const char *cpath)
 		archive_read_support_format_tar(a);
 		assert_int_equal(archive_read_open_memory(a, b.data, b.len),
 		                 ARCHIVE_OK);
-		assert_int_equal(archive_read_next_header(a, &e), ARCHIVE_OK);
+		f.status = 404;
+		for (int i = 0; i < 1000; i++) {
+			if (archive_read_next_header(a, &e) != ARCHIVE_OK)
+				break;
+			if (name == NULL
+			    || last_name_is(archive_entry_pathname(e), name)) {
+				f.status = 200;
+				break;
+			}
+		}
+		if (f.status != 200) {
+			archive_read_free(a);
+			goto out;
+		}
 		f.type = archive_entry_filetype(e);
 		if (archive_entry_symlink(e) != NULL)
 			snprintf(f.target, sizeof(f.target), "%s",
@@ -151,10 +182,16 @@ static struct found engine_stat(const char *cpath)
 			    >= 0);
 		archive_read_free(a);
 	}
+out:
 	berth_buf_fini(&b);
 	free(path);
 	free(q);
 	return f;
+}
+
+static struct found engine_stat(const char *cpath)
+{
+	return engine_stat_in(cpath, NULL);
 }
 
 static void assert_file(const char *cpath, const char *content)
@@ -397,7 +434,7 @@ static void test_inject_folder(void **state)
 	json_decref(j);
 	assert_file("/opt/app/code/a.txt", "hello\n");
 	assert_file("/opt/app/code/sub/b.txt", "deep\n");
-	f = engine_stat("/opt/app/code/link");
+	f = engine_stat_in("/opt/app/code", "link");
 	assert_int_equal(f.status, 200);
 	assert_int_equal(f.type, AE_IFLNK);
 	assert_string_equal(f.target, "a.txt");
@@ -486,10 +523,13 @@ static void test_put_archive(void **state)
 	struct found f;
 
 	(void)state;
-	assert_int_equal(
-	    put_archive("/srv", good.p, good.len, "application/x-tar", &j),
-	    404); /* the folder must exist */
-	json_decref(j);
+	/* Docker needs the folder to exist; Podman creates it. */
+	if (!ts_engine_is_podman()) {
+		assert_int_equal(put_archive("/srv", good.p, good.len,
+		                             "application/x-tar", &j),
+		                 404);
+		json_decref(j);
+	}
 	assert_int_equal(
 	    put_archive("/tmp", good.p, good.len, "application/x-tar", &j),
 	    200);
@@ -499,7 +539,7 @@ static void test_put_archive(void **state)
 	json_decref(j);
 	assert_file("/tmp/hello.txt", "hi from a tar\n");
 	assert_file("/tmp/d/e.txt", "nested\n");
-	f = engine_stat("/tmp/l");
+	f = engine_stat_in("/tmp", "l");
 	assert_int_equal(f.type, AE_IFLNK);
 	assert_string_equal(f.target, "hello.txt");
 
