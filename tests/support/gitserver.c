@@ -777,6 +777,65 @@ out:
 	return rv;
 }
 
+/* ------------------------------------------------------------- TLS */
+
+int ts_git_tls_start(struct ts_gitfix *f)
+{
+	char *cert = berth_asprintf("%s/tls.crt", f->root);
+	char *key = berth_asprintf("%s/tls.key", f->root);
+	char *log = berth_asprintf("%s/tls.log", f->root);
+	char accept[64];
+	int rv = -1;
+
+	const char *const req[] = { "/usr/bin/openssl",
+		                    "req",
+		                    "-x509",
+		                    "-newkey",
+		                    "ec",
+		                    "-pkeyopt",
+		                    "ec_paramgen_curve:prime256v1",
+		                    "-nodes",
+		                    "-days",
+		                    "1",
+		                    "-subj",
+		                    "/CN=127.0.0.1",
+		                    "-keyout",
+		                    key,
+		                    "-out",
+		                    cert,
+		                    NULL };
+	if (ts_git_run(f, NULL, req, NULL, 0) != 0) {
+		fprintf(stderr, "gitserver: openssl req failed\n");
+		goto out;
+	}
+	f->tls_port = ts_free_port();
+	snprintf(accept, sizeof(accept), "127.0.0.1:%d", f->tls_port);
+	const char *const srv[] = { "/usr/bin/openssl",
+		                    "s_server",
+		                    "-quiet",
+		                    "-www",
+		                    "-accept",
+		                    accept,
+		                    "-cert",
+		                    cert,
+		                    "-key",
+		                    key,
+		                    NULL };
+	f->tls_pid = spawn(f, srv, NULL, 0, -1, -1, log, NULL);
+	if (f->tls_pid <= 0 || wait_port(f->tls_port, f->tls_pid) != 0) {
+		fprintf(stderr, "gitserver: openssl s_server did not start\n");
+		if (f->tls_pid < 0)
+			f->tls_pid = 0;
+		goto out;
+	}
+	rv = 0;
+out:
+	free(cert);
+	free(key);
+	free(log);
+	return rv;
+}
+
 /* ------------------------------------------------------------- stop */
 
 static void stop_pid(pid_t *pid)
@@ -802,6 +861,7 @@ void ts_git_fixture_fini(struct ts_gitfix *f)
 		return;
 	stop_pid(&f->daemon_pid);
 	stop_pid(&f->sshd_pid);
+	stop_pid(&f->tls_pid);
 	if (f->http_fd >= 0) {
 		atomic_store(&f->http_stop, true);
 		pthread_join(f->http_thread, NULL);

@@ -17,6 +17,8 @@
  *   sshd             ssh://root@127.0.0.1:<ssh_port><root>/repo.git with
  *                    its own host key and one ECDSA key pair
  *   black hole       a listening socket that never accepts
+ *   TLS              `openssl s_server -www` with a self-signed
+ *                    certificate: https:// that no client trusts
  */
 #ifndef BERTH_TESTS_GITSERVER_H
 #define BERTH_TESTS_GITSERVER_H
@@ -50,6 +52,9 @@ struct ts_gitfix {
 
 	int hole_fd; /* listening, never accepted; -1 when not started */
 	int hole_port;
+
+	pid_t tls_pid;
+	int tls_port;
 };
 
 /* Makes the fixture's directory and repositories. Returns 0 or -1
@@ -61,6 +66,7 @@ int ts_git_daemon_start(struct ts_gitfix *f);
 int ts_git_http_start(struct ts_gitfix *f, const char *user, const char *pass);
 int ts_git_sshd_start(struct ts_gitfix *f);
 int ts_git_hole_start(struct ts_gitfix *f);
+int ts_git_tls_start(struct ts_gitfix *f);
 
 /* Stops every server started (by PID; the HTTP thread is joined),
  * removes the directory, frees. Accepts a zeroed or half-made fixture. */

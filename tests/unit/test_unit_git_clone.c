@@ -57,7 +57,8 @@ static int setup(void **state)
 		return -1;
 	if (ts_git_daemon_start(&fx) != 0
 	    || ts_git_http_start(&fx, "alice", "s3cret-Pa55") != 0
-	    || ts_git_sshd_start(&fx) != 0 || ts_git_hole_start(&fx) != 0)
+	    || ts_git_sshd_start(&fx) != 0 || ts_git_hole_start(&fx) != 0
+	    || ts_git_tls_start(&fx) != 0)
 		return -1;
 	parent = ts_tmpdir("clonetmp");
 	berth_git_features(&https, &ssh, &mem);
@@ -378,13 +379,13 @@ static void test_size_limit(void **state)
 
 static void test_timeout(void **state)
 {
-	static const char *const schemes[] = { "git", "http", "ssh" };
+	static const char *const schemes[] = { "git", "http", "ssh", "https" };
 	struct berth_git_clone_opts o = { .tmp_parent = NULL };
 	struct berth_git_checkout *co = NULL;
 	struct berth_err err;
 
 	(void)state;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		char *url = berth_asprintf("%s://127.0.0.1:%d/repo.git",
 		                           schemes[i], fx.hole_port);
 		int64_t t0 = ts_now_ms(), took;
@@ -404,6 +405,43 @@ static void test_timeout(void **state)
 	assert_parent_empty();
 }
 
+/* A token in the query string never comes back in an error. */
+static void test_query_token_scrubbed(void **state)
+{
+	struct berth_git_checkout *co = NULL;
+	struct berth_err err;
+	char *url = berth_asprintf("http://127.0.0.1:%d/open/nope.git?"
+	                           "access_token=tok-XYZ-123",
+	                           fx.http_port);
+	int rv;
+
+	(void)state;
+	rv = clone_it(&co, url, NULL, NULL, NULL, &err);
+	assert_int_not_equal(rv, 0);
+	if (strstr(err.msg, "tok-XYZ-123") != NULL)
+		fail_msg("token echoed: %s", err.msg);
+	assert_null(co);
+	free(url);
+	assert_parent_empty();
+}
+
+/* https to a server whose certificate nobody trusts is refused. */
+static void test_https_untrusted(void **state)
+{
+	struct berth_git_checkout *co = NULL;
+	struct berth_err err;
+	char *url
+	    = berth_asprintf("https://127.0.0.1:%d/repo.git", fx.tls_port);
+
+	(void)state;
+	assert_int_equal(clone_it(&co, url, NULL, NULL, NULL, &err),
+	                 BERTH_EPERM);
+	assert_non_null(strstr(err.msg, "certificate"));
+	assert_null(co);
+	free(url);
+	assert_parent_empty();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +453,8 @@ int main(void)
 		cmocka_unit_test(test_ssh),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_https_untrusted),
+		cmocka_unit_test(test_query_token_scrubbed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
