@@ -658,6 +658,14 @@ void berth_exec_result_free(struct berth_exec_result *res)
 	free(res);
 }
 
+/* A NUL-terminated copy of a bytes field (which is NULL when empty). */
+static char *bytes_dup(const ProtobufCBinaryData *b)
+{
+	if (b->len == 0 || b->data == NULL)
+		return berth_strdup("");
+	return berth_strndup((const char *)b->data, b->len);
+}
+
 int berth_instance_exec_ex(const struct berth_instance *inst,
                            const char *const *argv,
                            const struct berth_exec_opts *opts,
@@ -714,11 +722,9 @@ int berth_instance_exec_ex(const struct berth_instance *inst,
 		goto out;
 	res = berth_calloc(1, sizeof(*res));
 	res->exit_code = rep->exit_code;
-	res->stdout_data
-	    = berth_strndup((const char *)rep->stdout.data, rep->stdout.len);
+	res->stdout_data = bytes_dup(&rep->stdout);
 	res->stdout_len = rep->stdout.len;
-	res->stderr_data
-	    = berth_strndup((const char *)rep->stderr.data, rep->stderr.len);
+	res->stderr_data = bytes_dup(&rep->stderr);
 	res->stderr_len = rep->stderr.len;
 	res->timed_out = rep->timed_out;
 	res->stdout_truncated = rep->stdout_truncated;
