@@ -329,6 +329,8 @@ static void deliver(struct relay *r, struct berth_buf *b)
 			r->pending = berth_buf_steal(b, &n);
 			r->pending_len = n;
 			r->waiting_drain = true;
+			berth_log(BERTH_LOG_DEBUG, "relay_backpressure",
+			          "stream=%s pending=%zu", r->id, n);
 			return;
 		}
 		if (rv != 0)

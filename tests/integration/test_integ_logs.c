@@ -14,10 +14,12 @@
 #include <cmocka.h>
 
 #include "lib/alloc.h"
+#include "lib/buf.h"
 #include "tests/support/berthproc.h"
 #include "tests/support/http_stream.h"
 #include "tests/support/testsupport.h"
 
+#include <curl/curl.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@ static struct ts_berth berth;
 static char *lines_id;  /* printed out1..out10 / err1..err10 and exited */
 static char *ticker_id; /* prints tickN every second, for a minute */
 static char *long_id;   /* printed one 300000-byte line and exited */
+static char *bulk_id;   /* printed 16000 lines of ~1 KB and exited */
 
 static long req(const char *method, const char *path, const char *body,
                 json_t **out)
@@ -102,6 +105,52 @@ static void wait_exited(const char *id)
 	free(path);
 }
 
+/* One request straight to the engine (for a container berth cannot make:
+ * one with a TTY). Returns the status; the body is discarded. */
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static size_t keep(char *p, size_t size, size_t n, void *arg)
+{
+	struct berth_buf *b = arg;
+
+	(void)berth_buf_append(b, p, size * n);
+	return size * n;
+}
+
+static long engine_call(const char *method, const char *path, const char *body,
+                        struct berth_buf *reply)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char *url = berth_asprintf("http://engine/v1.41%s", path);
+	long status = -1;
+
+	assert_non_null(c);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ts_docker_socket());
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
+	                 reply != NULL ? keep : discard);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(url);
+	return status;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -118,8 +167,14 @@ static int setup(void **state)
 	long_id = run_container(
 	    "long",
 	    "head -c 300000 /dev/zero | tr '\\000' a; echo; echo after");
+	bulk_id = run_container(
+	    "bulk",
+	    "L=$(head -c 1000 /dev/zero | tr '\\000' x); i=0; "
+	    "while [ $i -lt 16000 ]; do echo \"$i $L\"; i=$((i+1)); "
+	    "done");
 	wait_exited(lines_id);
 	wait_exited(long_id);
+	wait_exited(bulk_id);
 	return 0;
 }
 
@@ -129,6 +184,8 @@ static int teardown(void **state)
 	remove_container(lines_id);
 	remove_container(ticker_id);
 	remove_container(long_id);
+	remove_container(bulk_id);
+	free(bulk_id);
 	free(lines_id);
 	free(ticker_id);
 	free(long_id);
@@ -638,6 +695,89 @@ static void test_hang_up_frees_everything(void **state)
 	assert_true(thr <= thr0);
 }
 
+static void test_slow_client_gets_everything(void **state)
+{
+	char *path, *text, *p;
+	struct ts_stream *s;
+	size_t len = 0;
+	int n = 0;
+
+	(void)state;
+	/* 16 MB: more than the pump, the runtime buffer and the sockets
+	 * hold, so the relay must wait for the client to drain. */
+	path
+	    = berth_asprintf("/api/v1/containers/%s/logs?format=text", bulk_id);
+	s = ts_stream_open(berth.base, "GET", path, NULL, berth.token, 10000);
+	assert_non_null(s);
+	assert_int_equal(ts_stream_status(s), 200);
+	usleep(2000 * 1000); /* not reading */
+	text = ts_stream_rest(s, 30000, &len);
+	assert_true(ts_stream_complete(s));
+	for (p = text; *p != '\0' && n < 20000; n++) {
+		char *nl = strchr(p, '\n');
+
+		assert_non_null(nl);
+		assert_int_equal(strtol(p, NULL, 10), n);
+		assert_int_equal(strspn(strchr(p, ' ') + 1, "x"), 1000);
+		p = nl + 1;
+	}
+	assert_int_equal(n, 16000);
+	free(text);
+	ts_stream_close(s);
+	free(path);
+}
+
+static void test_tty_container_raw_logs(void **state)
+{
+	struct berth_buf reply;
+	json_t *body = json_object(), *labels = json_object(), *cmd, *j;
+	char *text, *path, *id, *name;
+	const char *lines[] = { "one\r\n", "two\r\n" };
+	json_t *all;
+
+	(void)state;
+	/* A TTY container made behind berth's back: raw, unframed logs. */
+	name = berth_asprintf("it-%s-%ld-logs-tty", ts_run_label(),
+	                      (long)getpid());
+	cmd = json_pack("[sss]", "sh", "-c", "echo one; echo two");
+	json_object_set_new(body, "Image", json_string(ts_test_image()));
+	json_object_set_new(body, "Cmd", cmd);
+	json_object_set_new(body, "Tty", json_true());
+	json_object_set_new(labels, "berth.test", json_string(ts_run_label()));
+	json_object_set_new(body, "Labels", labels);
+	text = json_dumps(body, JSON_COMPACT);
+	path = berth_asprintf("/containers/create?name=%s", name);
+	berth_buf_init(&reply, 65536);
+	assert_int_equal(engine_call("POST", path, text, &reply), 201);
+	j = json_loads(reply.data, 0, NULL);
+	id = berth_strdup(ts_json_str(j, "Id"));
+	json_decref(j);
+	free(path);
+	path = berth_asprintf("/containers/%s/start", id);
+	assert_int_equal(engine_call("POST", path, NULL, NULL) / 100, 2);
+	free(path);
+	wait_exited(id);
+
+	all = read_all(id, "");
+	assert_int_equal(json_array_size(all), 3);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(data_of(all, i), lines[i]);
+		assert_string_equal(
+		    ts_json_str(json_array_get(all, i), "stream"), "stdout");
+		assert_true(time_ns_of(json_array_get(all, i)) > 0);
+	}
+	json_decref(all);
+
+	path = berth_asprintf("/containers/%s?force=1", id);
+	engine_call("DELETE", path, NULL, NULL);
+	free(path);
+	berth_buf_fini(&reply);
+	json_decref(body);
+	free(text);
+	free(id);
+	free(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +790,8 @@ int main(void)
 		cmocka_unit_test(test_resume_after_seq),
 		cmocka_unit_test(test_resume_follow),
 		cmocka_unit_test(test_bad_input_and_missing_container),
+		cmocka_unit_test(test_slow_client_gets_everything),
+		cmocka_unit_test(test_tty_container_raw_logs),
 		cmocka_unit_test(test_hang_up_frees_everything),
 	};
 
