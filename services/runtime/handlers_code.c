@@ -3,11 +3,14 @@
  * folder or file from inside SafeLocalPaths, tarred and uploaded) and
  * PutArchive (a client's tar, checked, then uploaded).
  *
- * InjectCode uploads into "/" with every entry named under
- * container_path, and no entries for container_path's own folders: the
- * engine creates the ones that are missing (0755, root) and leaves the
- * existing ones as they are, so container_path need not exist and an
- * existing /usr or /tmp keeps its mode. The contents of a local folder go
+ * InjectCode uploads into container_path; when the engine answers that
+ * it does not exist, it uploads again into "/" with every entry named
+ * under container_path and no entries for container_path's own folders:
+ * the engine creates the ones that are missing (0755, root) and leaves
+ * the existing ones as they are, so container_path need not exist and
+ * an existing /usr or /tmp keeps its mode. (Uploading straight into
+ * container_path first matters on a read-only root filesystem, where an
+ * engine accepts uploads only into a writable volume.) The contents of a local folder go
  * into container_path ("docker cp dir/. c:path"); a local file goes into
  * container_path under its own name. Nothing is written on the host.
  */
@@ -100,7 +103,9 @@ static int inject(struct berth_runtime *rt,
 	                             in->n_safe_local_paths, err);
 	if (rv != 0)
 		goto out;
-	rv = tar_target(&t, in->container_path, &tar, &st, err);
+	/* Into container_path itself first: that is what an engine allows
+	 * on a read-only root with a writable volume there. */
+	rv = tar_target(&t, NULL, &tar, &st, err);
 	if (rv != 0)
 		goto out;
 	if (st.entries == 0) {
@@ -110,7 +115,22 @@ static int inject(struct berth_runtime *rt,
 		                   in->local_path);
 		goto out;
 	}
-	rv = upload(rt, in->id, "/", tar.data, tar.len, err);
+	rv = upload(rt, in->id, in->container_path, tar.data, tar.len, err);
+	if (rv == BERTH_ENOTFOUND) {
+		/* container_path is missing (or the container is): again
+		 * into "/" with the names under container_path, so the
+		 * engine makes the missing folders. */
+		struct berth_err first = { 0 };
+
+		if (err != NULL)
+			first = *err;
+		berth_buf_reset(&tar);
+		rv = tar_target(&t, in->container_path, &tar, &st, err);
+		if (rv == 0)
+			rv = upload(rt, in->id, "/", tar.data, tar.len, err);
+		if (rv == BERTH_ENOTFOUND && err != NULL)
+			*err = first; /* no container: say it about the path */
+	}
 	if (rv != 0)
 		goto out;
 	out->bytes = st.bytes;
