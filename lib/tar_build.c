@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -533,6 +534,39 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* "./a//b/" -> "a/b". Caller owns the result. */
+static char *norm_name(const char *s)
+{
+	char *out = NULL;
+
+	(void)norm_prefix(s, &out, NULL); /* ".." was refused before */
+	return out;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * The first proper prefix of the normalised `name` that is a symlink
+ * stored earlier (in the tree `links`), or NULL: an entry below it would
+ * be written wherever that symlink points.
+ */
+static const char *through_link(void *const *links, char *name)
+{
+	for (char *p = strchr(name, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		void *hit;
+
+		*p = '\0';
+		hit = tfind(name, links, cmp_str);
+		*p = '/';
+		if (hit != NULL)
+			return *(const char **)hit;
+	}
+	return NULL;
+}
+
 /* The compression a tar's first bytes give away, or NULL. */
 static const char *compressed(const unsigned char *p, size_t len)
 {
@@ -554,12 +588,48 @@ static const char *compressed(const unsigned char *p, size_t len)
 	return NULL;
 }
 
+/*
+ * Refuses an entry (or its hard-link target) that goes through a symlink
+ * stored earlier in the archive, and remembers the entry when it is a
+ * symlink itself.
+ */
+static int check_links(void **links, const char *name, const char *hl,
+                       mode_t type, struct berth_err *err)
+{
+	char *n = name_ok(name) ? norm_name(name) : NULL;
+	char *h = hl != NULL && name_ok(hl) ? norm_name(hl) : NULL;
+	const char *via = NULL;
+	int rv = 0;
+
+	if (n != NULL)
+		via = through_link(links, n);
+	if (via == NULL && h != NULL)
+		via = through_link(links, h);
+	if (via != NULL) {
+		rv = berth_err_set(err, BERTH_EINVAL,
+		                   "tar: entry \"%.100s\" goes through the "
+		                   "symlink \"%.80s\" stored before it",
+		                   name, via);
+	} else if (n != NULL && type == AE_IFLNK && hl == NULL) {
+		void *slot = tsearch(n, links, cmp_str);
+
+		if (slot == NULL)
+			abort(); /* out of memory: as berth_malloc */
+		if (*(char **)slot == n)
+			n = NULL; /* kept in the tree */
+	}
+	free(h);
+	free(n);
+	return rv;
+}
+
 int berth_tar_check(const void *tar, size_t len,
                     const struct berth_tar_limits *lim,
                     struct berth_tar_stats *st, struct berth_err *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e;
+	void *links = NULL; /* symlink names seen, for through_link() */
 	uint64_t max_bytes;
 	uint32_t max_entries, max_depth, n = 0;
 	const char *comp;
@@ -608,6 +678,9 @@ int berth_tar_check(const void *tar, size_t len,
 			                   n, name != NULL ? name : "");
 			goto out;
 		}
+		rv = check_links(&links, name, hl, type, err);
+		if (rv != 0)
+			goto out;
 		if (hl != NULL) {
 			if (!name_ok(hl)) {
 				rv = berth_err_set(err, BERTH_EINVAL,
@@ -647,6 +720,7 @@ int berth_tar_check(const void *tar, size_t len,
 		st->entries = n;
 	}
 out:
+	tdestroy(links, free);
 	archive_read_free(a);
 	return rv;
 }

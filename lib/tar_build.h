@@ -78,7 +78,9 @@ int berth_tar_from_file_prefixed(int dirfd, const char *name,
  * Checks a tar a client sent before it goes to an engine (PutArchive):
  * it must be a plain, uncompressed tar (ustar, pax or GNU) whose entries
  * are regular files, folders, symlinks or hard links; names relative,
- * without ".." components; hard-link targets likewise. Devices, fifos
+ * without ".." components; hard-link targets likewise; no entry below a
+ * symlink stored earlier in the same tar ("l" -> "/etc", then
+ * "l/passwd"), so every entry lands under the target folder. Devices, fifos
  * and sockets are refused. `lim` caps entries (max_bytes and max_depth
  * are not used: the caller caps the size). Fills `*st` (bytes = len).
  * Errors: BERTH_EINVAL naming the entry and the rule; BERTH_ELIMIT.

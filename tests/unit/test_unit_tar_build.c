@@ -397,6 +397,35 @@ static struct mem one_entry(const char *name, mode_t type, const char *hl)
 	return m;
 }
 
+/* A tar with symlink `link` -> `target`, then file `name` (a hard link
+ * to `hl` when not NULL). */
+static struct mem link_then(const char *link, const char *target,
+                            const char *name, const char *hl)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	struct mem m = { 0 };
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open2(a, &m, NULL, mem_write, NULL, NULL);
+	archive_entry_set_pathname(e, link);
+	archive_entry_set_filetype(e, AE_IFLNK);
+	archive_entry_set_perm(e, 0777);
+	archive_entry_set_symlink(e, target);
+	archive_write_header(a, e);
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	if (hl != NULL)
+		archive_entry_set_hardlink(e, hl);
+	archive_write_header(a, e);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	return m;
+}
+
 static int check(struct mem m, struct berth_err *err)
 {
 	struct berth_tar_stats st = { 0 };
@@ -449,6 +478,18 @@ static void test_check(void **state)
 	assert_non_null(strstr(err.msg, "hard link"));
 	assert_int_equal(check(one_entry("h", AE_IFREG, "/etc/shadow"), &err),
 	                 BERTH_EINVAL);
+
+	/* An entry through a symlink stored before it. */
+	assert_int_equal(check(one_entry("ok.txt/x", AE_IFREG, NULL), &err), 0);
+	assert_int_equal(
+	    check(link_then("l", "/etc", "./l/passwd", NULL), &err),
+	    BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "symlink"));
+	assert_int_equal(check(link_then("d/l", "..", "d/l/x", NULL), &err),
+	                 BERTH_EINVAL);
+	assert_int_equal(check(link_then("l", "/etc", "h", "l/shadow"), &err),
+	                 BERTH_EINVAL);
+	assert_ok(check(link_then("l", "/etc", "lx/y", NULL), &err), &err);
 
 	assert_int_equal(berth_tar_check(gz, sizeof(gz), NULL, &st, &err),
 	                 BERTH_EINVAL);
