@@ -200,23 +200,15 @@ static int count_entry(struct tb *t)
 	return 0;
 }
 
-/* Stores the regular file `name` of `dirfd` (relative path `rel`). */
-static int add_file(struct tb *t, int dirfd, const char *name, const char *rel)
+/* Stores the regular file open at `fd` (borrowed) as `rel`. */
+static int add_file_fd(struct tb *t, int fd, const char *rel)
 {
 	struct archive_entry *e = NULL;
 	char *stored = NULL, *chunk = NULL;
 	struct stat st;
 	off_t left;
-	int fd, rv;
+	int rv;
 
-	fd = openat(dirfd, name,
-	            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		rv = berth_err_set(t->err, BERTH_EINTERNAL,
-		                   "tar: cannot open %.200s: %s", rel,
-		                   strerror(errno));
-		goto out;
-	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		/* Replaced by something else since it was listed. */
 		rv = berth_err_set(
@@ -265,8 +257,22 @@ out:
 	free(chunk);
 	archive_entry_free(e);
 	free(stored);
-	if (fd >= 0)
-		close(fd);
+	return rv;
+}
+
+/* Stores the regular file `name` of `dirfd` (relative path `rel`). */
+static int add_file(struct tb *t, int dirfd, const char *name, const char *rel)
+{
+	int fd, rv;
+
+	fd = openat(dirfd, name,
+	            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return berth_err_set(t->err, BERTH_EINTERNAL,
+		                     "tar: cannot open %.200s: %s", rel,
+		                     strerror(errno));
+	rv = add_file_fd(t, fd, rel);
+	close(fd);
 	return rv;
 }
 
@@ -495,6 +501,30 @@ int berth_tar_from_file_prefixed(int dirfd, const char *name,
 		                   "%.200s is not a regular file or a symlink",
 		                   name);
 out:
+	rv = tb_close(&t, rv);
+	if (rv == 0 && st != NULL) {
+		st->bytes = (uint64_t)(out->len - t.start_len);
+		st->entries = t.entries;
+	}
+	return rv;
+}
+
+int berth_tar_from_fd_prefixed(int fd, const char *name, const char *prefix,
+                               const struct berth_tar_limits *lim,
+                               struct berth_buf *out,
+                               struct berth_tar_stats *st,
+                               struct berth_err *err)
+{
+	struct tb t;
+	int rv;
+
+	if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL
+	    || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return berth_err_set(err, BERTH_EINVAL,
+		                     "tar: a file name without '/' is needed");
+	rv = tb_open(&t, prefix, lim, out, err);
+	if (rv == 0)
+		rv = add_file_fd(&t, fd, name);
 	rv = tb_close(&t, rv);
 	if (rv == 0 && st != NULL) {
 		st->bytes = (uint64_t)(out->len - t.start_len);

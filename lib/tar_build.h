@@ -75,6 +75,19 @@ int berth_tar_from_file_prefixed(int dirfd, const char *name,
                                  struct berth_err *err);
 
 /*
+ * Stores the regular file open for reading at `fd` (borrowed; not
+ * closed) as one entry `name` (no '/') under `prefix` (as above). For a
+ * file already resolved by descriptor, e.g. the target of a symlink that
+ * berth_safe_path_resolve() followed beneath a safe root.
+ * Errors: BERTH_EINVAL when `fd` is not a regular file; as above.
+ */
+int berth_tar_from_fd_prefixed(int fd, const char *name, const char *prefix,
+                               const struct berth_tar_limits *lim,
+                               struct berth_buf *out,
+                               struct berth_tar_stats *st,
+                               struct berth_err *err);
+
+/*
  * Checks a tar a client sent before it goes to an engine (PutArchive):
  * it must be a plain, uncompressed tar (ustar, pax or GNU) whose entries
  * are regular files, folders, symlinks or hard links; names relative,

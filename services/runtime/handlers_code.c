@@ -12,7 +12,10 @@
  * container_path first matters on a read-only root filesystem, where an
  * engine accepts uploads only into a writable volume.) The contents of a local folder go
  * into container_path ("docker cp dir/. c:path"); a local file goes into
- * container_path under its own name. Nothing is written on the host.
+ * container_path under its own name; a local_path that is itself a
+ * symlink (resolving beneath the safe root) is followed: its folder's
+ * contents, or its file under the link's name. Symlinks inside a folder
+ * stay symlinks. Nothing is written on the host.
  */
 #include "services/runtime/runtime_internal.h"
 
@@ -23,6 +26,7 @@
 #include "lib/validate.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,10 +72,29 @@ static int tar_target(const struct berth_safe_target *t, const char *prefix,
 		close(dfd);
 		return rv;
 	}
-	if (t->dirfd < 0 || t->name == NULL || (!t->is_reg && !t->is_link))
+	if (t->dirfd < 0 || t->name == NULL || !t->is_reg)
 		return berth_err_set(err, BERTH_EINVAL,
-		                     "local_path must be a folder, a regular "
-		                     "file or a symlink");
+		                     "local_path must be a folder or a regular "
+		                     "file");
+	if (t->is_link) {
+		/* local_path names a symlink that resolved to a file beneath
+		 * the safe root: store that file under the link's name. The
+		 * O_PATH descriptor is reopened for reading through /proc,
+		 * which reopens that very file, not a path. */
+		char proc[64];
+		int fd;
+
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+		fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return berth_err_set(
+			    err, BERTH_EPERM,
+			    "local_path: cannot open the file");
+		rv = berth_tar_from_fd_prefixed(fd, t->name, prefix, &lim, tar,
+		                                st, err);
+		close(fd);
+		return rv;
+	}
 	return berth_tar_from_file_prefixed(t->dirfd, t->name, prefix, &lim,
 	                                    tar, st, err);
 }

@@ -447,6 +447,13 @@ static void test_inject_folder(void **state)
 	json_decref(j);
 	assert_file("/opt/single/one.txt", "just one\n");
 
+	/* A local_path that is a symlink to a file inside: the file is
+	 * stored under the link's name. */
+	assert_int_equal(inject("safe/src/link", "/opt/vialink", NULL, &j),
+	                 200);
+	json_decref(j);
+	assert_file("/opt/vialink/link", "hello\n");
+
 	/* Narrowed to the same folder: still fine. */
 	assert_int_equal(inject("safe/src/sub", "/opt/narrow", "safe/src", &j),
 	                 200);

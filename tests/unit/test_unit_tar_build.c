@@ -337,6 +337,28 @@ static void test_prefix_and_file(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(s[0].data, "hello\n");
 	berth_buf_reset(&out);
+	{
+		int ffd = openat(fd, "a.txt", O_RDONLY | O_CLOEXEC);
+		int dfd = openat(fd, "sub", O_RDONLY | O_CLOEXEC);
+
+		assert_ok(berth_tar_from_fd_prefixed(ffd, "renamed", "in", NULL,
+		                                     &out, &st, &err),
+		          &err);
+		n = read_back(out.data, out.len, s, 16);
+		assert_int_equal(n, 1);
+		assert_string_equal(s[0].name, "in/renamed");
+		assert_string_equal(s[0].data, "hello\n");
+		berth_buf_reset(&out);
+		assert_int_equal(berth_tar_from_fd_prefixed(
+		                     dfd, "d", NULL, NULL, &out, &st, &err),
+		                 BERTH_EINVAL);
+		assert_int_equal(berth_tar_from_fd_prefixed(
+		                     ffd, "a/b", NULL, NULL, &out, &st, &err),
+		                 BERTH_EINVAL);
+		close(ffd);
+		close(dfd);
+		berth_buf_reset(&out);
+	}
 	assert_int_equal(berth_tar_from_file(fd, "sub", NULL, &out, &st, &err),
 	                 BERTH_EINVAL);
 	assert_int_equal(berth_tar_from_file(fd, "../x", NULL, &out, &st, &err),
