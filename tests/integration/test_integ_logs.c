@@ -15,12 +15,15 @@
 
 #include "lib/alloc.h"
 #include "lib/buf.h"
+#include "berth/v1/runtime.pb-c.h"
+#include "lib/rpc.h"
 #include "tests/support/berthproc.h"
 #include "tests/support/http_stream.h"
 #include "tests/support/testsupport.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -778,6 +781,105 @@ static void test_tty_container_raw_logs(void **state)
 	free(name);
 }
 
+/* One call to the runtime over nng. */
+static int rpc(struct berth_rpc_client *cli, const char *method,
+               const ProtobufCMessage *in, ProtobufCMessage **out,
+               struct berth_err *err)
+{
+	struct berth_rpc_opts o = { .timeout_ms = 10000 };
+
+	*out = NULL;
+	return berth_rpc_call(cli, &berth__v1__runtime__descriptor, method, in,
+	                      out, &o, err);
+}
+
+/* The nng API is public: the runtime checks what the gateway checks, and
+ * its streams work without the gateway. */
+static void test_runtime_over_nng(void **state)
+{
+	struct ts_berth rt = { 0 };
+	struct berth_rpc_client *cli = NULL;
+	struct berth_err err;
+	char *dir = ts_tmpdir("logs-rpc");
+	char *url = berth_asprintf("ipc://%s/runtime.sock", dir);
+	const char *u = url;
+	Berth__V1__LogsRequest lr = BERTH__V1__LOGS_REQUEST__INIT;
+	Berth__V1__ReadStreamRequest rr = BERTH__V1__READ_STREAM_REQUEST__INIT;
+	Berth__V1__StreamRef ref = BERTH__V1__STREAM_REF__INIT;
+	Berth__V1__StreamRef *opened = NULL;
+	Berth__V1__StreamChunk *c = NULL;
+	ProtobufCMessage *out = NULL;
+	char id[64];
+	int64_t t0;
+
+	(void)state;
+	assert_int_equal(ts_berth_start_runtime(&rt, NULL, url), 0);
+	assert_ok(berth_rpc_client_alloc(&cli, &u, 1, NULL, &err), &err);
+
+	/* Refused, as over REST. */
+	lr.id = "bad id";
+	assert_int_equal(rpc(cli, "OpenLogs", &lr.base, &out, &err),
+	                 BERTH_EINVAL);
+	lr.id = lines_id;
+	lr.tail = -2;
+	assert_int_equal(rpc(cli, "OpenLogs", &lr.base, &out, &err),
+	                 BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "tail"));
+	lr.tail = 0;
+	lr.since_unix_ms = 2000;
+	lr.until_unix_ms = 1000;
+	assert_int_equal(rpc(cli, "OpenLogs", &lr.base, &out, &err),
+	                 BERTH_EINVAL);
+	lr.since_unix_ms = lr.until_unix_ms = 0;
+	lr.id = "it-no-such-container";
+	assert_int_equal(rpc(cli, "OpenLogs", &lr.base, &out, &err),
+	                 BERTH_ENOTFOUND);
+	rr.id = "not-a-uuid";
+	assert_int_equal(rpc(cli, "ReadStream", &rr.base, &out, &err),
+	                 BERTH_EINVAL);
+	rr.id = "00000000-0000-4000-8000-000000000000";
+	assert_int_equal(rpc(cli, "ReadStream", &rr.base, &out, &err),
+	                 BERTH_ENOTFOUND);
+
+	/* A followed stream: a long poll returns with the next tick. */
+	lr.id = ticker_id;
+	lr.follow = true;
+	lr.tail = -1;
+	assert_ok(rpc(cli, "OpenLogs", &lr.base, &out, &err), &err);
+	opened = (Berth__V1__StreamRef *)out;
+	snprintf(id, sizeof(id), "%s", opened->id);
+	protobuf_c_message_free_unpacked(out, NULL);
+	rr.id = id;
+	rr.max_wait_ms = 1000;
+	t0 = ts_now_ms();
+	for (int i = 0; i < 4 && (c == NULL || c->n_frames == 0); i++) {
+		if (c != NULL)
+			protobuf_c_message_free_unpacked(&c->base, NULL);
+		assert_ok(rpc(cli, "ReadStream", &rr.base, &out, &err), &err);
+		c = (Berth__V1__StreamChunk *)out;
+	}
+	assert_true(c->n_frames >= 1);
+	assert_false(c->done);
+	assert_true(ts_now_ms() - t0 < 2500);
+	assert_non_null(strstr((const char *)c->frames[0]->data.data, "tick"));
+	protobuf_c_message_free_unpacked(&c->base, NULL);
+
+	/* Closed: gone for readers. */
+	ref.id = id;
+	assert_ok(rpc(cli, "CloseStream", &ref.base, &out, &err), &err);
+	protobuf_c_message_free_unpacked(out, NULL);
+	assert_int_equal(rpc(cli, "ReadStream", &rr.base, &out, &err),
+	                 BERTH_ENOTFOUND);
+	assert_int_equal(rpc(cli, "CloseStream", &ref.base, &out, &err),
+	                 BERTH_ENOTFOUND);
+
+	berth_rpc_client_free(cli);
+	assert_int_equal(ts_berth_stop(&rt), 0);
+	ts_rmtree(dir);
+	free(url);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -793,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_slow_client_gets_everything),
 		cmocka_unit_test(test_tty_container_raw_logs),
 		cmocka_unit_test(test_hang_up_frees_everything),
+		cmocka_unit_test(test_runtime_over_nng),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
