@@ -13,7 +13,8 @@
  *
  * JSON answer (Runtime.ExecCommand): 200 {"exit_code","stdout","stderr",
  * "timed_out","stdout_truncated","stderr_truncated","duration_ms"}.
- * Output that is not valid UTF-8 comes as "stdout_base64" /
+ * Output that is not valid UTF-8 (or holds a NUL byte) comes as
+ * "stdout_base64" /
  * "stderr_base64" instead; a truncated text ends with the line
  * "[berth: stdout truncated after N bytes]". The whole answer travels in
  * one RPC message (the gateway's limit is 4 MiB), so max_output_bytes is
@@ -81,13 +82,16 @@ static void exec_in_free(void *p)
 	free(x);
 }
 
-/* Length of the longest valid UTF-8 prefix of p[0..len). */
+/* Length of the longest prefix of p[0..len) that is valid UTF-8 without
+ * NUL bytes (many JSON decoders refuse "\u0000": such output goes as
+ * base64). */
 static size_t utf8_prefix(const char *p, size_t len)
 {
 	size_t i = 0;
 
 	while (i < len) {
-		size_t k = berth_utf8_seq_len(p + i, len - i);
+		size_t k
+		    = p[i] != '\0' ? berth_utf8_seq_len(p + i, len - i) : 0;
 
 		if (k == 0)
 			break;

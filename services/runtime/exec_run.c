@@ -28,6 +28,9 @@
 /* After a kill, how long the output may stay open before it is
  * abandoned (a process outside the tree holding it). */
 #define LINGER_AFTER_KILL_MS 3000
+/* How long a kill waits for an exec the engine has not started yet. */
+#define START_WAIT_STEP_MS 20
+#define START_WAIT_TRIES   1500
 
 void exec_result_init(struct exec_result *res)
 {
@@ -215,6 +218,17 @@ static int on_tick(void *arg)
 	return 0;
 }
 
+/* Whether the run has finished with the watchdog. */
+static bool run_done(struct run *r)
+{
+	bool done;
+
+	pthread_mutex_lock(&r->mu);
+	done = r->done;
+	pthread_mutex_unlock(&r->mu);
+	return done;
+}
+
 /* The container's full id (the kill checks cgroups against it). */
 static char *container_full_id(struct berth_runtime *rt, const char *ref,
                                struct berth_err *err)
@@ -294,8 +308,16 @@ static int kill_now(struct run *r, bool *killed, struct berth_err *err)
 	int rv;
 
 	*killed = false;
-	rv = berth_engine_ops(r->rt->engine)
-	         ->exec_inspect(r->rt->engine, r->exec_id, &st, err);
+	/* On a busy engine the exec may not have started yet when the
+	 * timeout passes: "not running" without an exit code. Wait for it
+	 * to start (or for the run to end) rather than leave it running. */
+	for (int i = 0; i < START_WAIT_TRIES; i++) {
+		rv = berth_engine_ops(r->rt->engine)
+		         ->exec_inspect(r->rt->engine, r->exec_id, &st, err);
+		if (rv != 0 || st.running || st.exit_code >= 0 || run_done(r))
+			break;
+		berth_sleep_ms(START_WAIT_STEP_MS);
+	}
 	if (rv != 0 || !st.running || st.pid <= 0)
 		goto out;
 	cid = container_full_id(r->rt, r->cref, err);
