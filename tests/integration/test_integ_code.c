@@ -20,6 +20,8 @@
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/engine_http.h"
+#include "lib/rpc.h"
+#include "berth/v1/runtime.pb-c.h"
 #include "tests/support/berthproc.h"
 #include "tests/support/testsupport.h"
 
@@ -667,6 +669,102 @@ static void test_no_safe_paths(void **state)
 	assert_absent("/opt/none");
 }
 
+/*
+ * The nng API is public too: the runtime repeats every check. A
+ * runtime-only berth on an ipc:// address, called directly.
+ */
+static void test_runtime_checks_over_nng(void **state)
+{
+	struct ts_berth rt;
+	struct berth_rpc_client *cli = NULL;
+	struct berth_err err = { 0 };
+	struct berth_rpc_opts o = { .timeout_ms = 20000 };
+	struct mem evil = make_tar(true), good = make_tar(false);
+	Berth__V1__PutArchiveRequest pa = BERTH__V1__PUT_ARCHIVE_REQUEST__INIT;
+	Berth__V1__InjectCodeRequest ic = BERTH__V1__INJECT_CODE_REQUEST__INIT;
+	ProtobufCMessage *out = NULL;
+	char *safe = at("safe"), *outside = at("outside"),
+	     *src = at("safe/src");
+	char *url = berth_asprintf("ipc://%s/rt.sock", base);
+	const char *urls[1] = { url };
+	char *narrow[1] = { outside };
+	static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00";
+
+	(void)state;
+	setenv("BERTH_SAFE_LOCAL_PATHS", safe, 1);
+	assert_int_equal(ts_berth_start_runtime(&rt, NULL, url), 0);
+	unsetenv("BERTH_SAFE_LOCAL_PATHS");
+	assert_ok(berth_rpc_client_alloc(&cli, urls, 1, NULL, &err), &err);
+
+	pa.id = cid;
+	pa.path = "/opt";
+	pa.tar.data = (uint8_t *)evil.p;
+	pa.tar.len = evil.len;
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "PutArchive", &pa.base, &out, &o, &err),
+	                 BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "../escape.txt"));
+	pa.tar.data = (uint8_t *)gz;
+	pa.tar.len = sizeof(gz);
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "PutArchive", &pa.base, &out, &o, &err),
+	                 BERTH_EINVAL);
+	assert_non_null(strstr(err.msg, "compressed"));
+	pa.tar.data = (uint8_t *)good.p;
+	pa.tar.len = good.len;
+	pa.path = "/opt/../etc";
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "PutArchive", &pa.base, &out, &o, &err),
+	                 BERTH_EINVAL);
+	pa.path = "/opt";
+	pa.id = "bad/id";
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "PutArchive", &pa.base, &out, &o, &err),
+	                 BERTH_EINVAL);
+	assert_absent("/opt/hello.txt");
+
+	ic.id = cid;
+	ic.local_path = outside;
+	ic.container_path = "/opt/nng";
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "InjectCode", &ic.base, &out, &o, &err),
+	                 BERTH_EPERM);
+	/* A request list naming outside does not widen. */
+	ic.n_safe_local_paths = 1;
+	ic.safe_local_paths = narrow;
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "InjectCode", &ic.base, &out, &o, &err),
+	                 BERTH_EPERM);
+	ic.n_safe_local_paths = 0;
+	ic.local_path = "relative";
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "InjectCode", &ic.base, &out, &o, &err),
+	                 BERTH_EINVAL);
+	ic.local_path = src;
+	ic.container_path = "opt/relative";
+	assert_int_equal(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                                "InjectCode", &ic.base, &out, &o, &err),
+	                 BERTH_EINVAL);
+	assert_absent("/opt/nng");
+	/* And the good path works over nng as well. */
+	ic.container_path = "/opt/nng";
+	assert_ok(berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+	                         "InjectCode", &ic.base, &out, &o, &err),
+	          &err);
+	assert_int_equal(((Berth__V1__InjectCodeReply *)out)->entries, 4);
+	protobuf_c_message_free_unpacked(out, NULL);
+	assert_file("/opt/nng/sub/b.txt", "deep\n");
+
+	berth_rpc_client_free(cli);
+	assert_int_equal(ts_berth_stop(&rt), 0);
+	free(evil.p);
+	free(good.p);
+	free(url);
+	free(src);
+	free(outside);
+	free(safe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_put_archive_too_large),
 		cmocka_unit_test(test_bind_mounts),
 		cmocka_unit_test(test_no_safe_paths),
+		cmocka_unit_test(test_runtime_checks_over_nng),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
