@@ -854,7 +854,7 @@ uint64_t berth_git_checkout_bytes(const struct berth_git_checkout *co)
 	return co->bytes;
 }
 
-uint32_t berth_git_checkout_files(const struct berth_git_checkout *co)
+uint32_t berth_git_checkout_entries(const struct berth_git_checkout *co)
 {
 	return co->files;
 }
@@ -966,8 +966,7 @@ static int map_clone_error(int gerr, struct clone_ctx *ctx,
 		    err, BERTH_EUNAUTH,
 		    "the git server asks for credentials: give "
 		    "credentials.username and .password "
-		    "(http) or .ssh_private_key (ssh) (%s)",
-		    m);
+		    "(http) or .ssh_private_key (ssh)");
 	if (gerr == GIT_ECERTIFICATE)
 		return berth_err_set(err, BERTH_EPERM,
 		                     "server certificate refused: %s", m);

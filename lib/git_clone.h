@@ -112,9 +112,10 @@ const char *berth_git_checkout_path(const struct berth_git_checkout *co);
 /* The checked-out commit id, 40 hex digits. Borrowed, as above. */
 const char *berth_git_checkout_commit(const struct berth_git_checkout *co);
 
-/* Bytes of the checked-out files (blob sizes) and their number. */
+/* Bytes of the checked-out files (blob sizes), and the number of
+ * entries of the tree (files, folders, links; .git not counted). */
 uint64_t berth_git_checkout_bytes(const struct berth_git_checkout *co);
-uint32_t berth_git_checkout_files(const struct berth_git_checkout *co);
+uint32_t berth_git_checkout_entries(const struct berth_git_checkout *co);
 
 /* The private directory that holds the checkout (its parent). Borrowed. */
 const char *berth_git_checkout_tmpdir(const struct berth_git_checkout *co);

@@ -118,7 +118,7 @@ static int clone_repo(struct berth_runtime *rt,
 	/* The tar is the checkout plus one header (and padding) per entry. */
 	lim.max_entries = BERTH_GIT_MAX_ENTRIES;
 	lim.max_bytes = berth_git_checkout_bytes(co)
-	    + (uint64_t)berth_git_checkout_files(co) * 2048u + 1024u * 1024u;
+	    + (uint64_t)berth_git_checkout_entries(co) * 2048u + 1024u * 1024u;
 	berth_buf_fini(&tar);
 	berth_buf_init(&tar, (size_t)lim.max_bytes);
 	rv = berth_tar_from_dir_prefixed(berth_git_checkout_dirfd(co),

@@ -199,7 +199,7 @@ static void test_local_branch_commit(void **state)
 	assert_string_equal(cat(co, "README", buf, sizeof(buf)), "main v2\n");
 	assert_string_equal(berth_git_checkout_commit(co), fx.main_head);
 	assert_null(cat(co, "dev.txt", buf, sizeof(buf)));
-	assert_int_equal(berth_git_checkout_files(co), 1);
+	assert_int_equal(berth_git_checkout_entries(co), 1);
 	assert_int_equal(berth_git_checkout_bytes(co), 8);
 	/* The private directory is 0700 and under tmp_parent. */
 	assert_int_equal(ts_dir_count(parent), 1);
@@ -293,11 +293,13 @@ static void test_http(void **state)
 
 	assert_int_equal(clone_it(&co, auth_url, NULL, NULL, &bad, &err),
 	                 BERTH_EUNAUTH);
+	printf("# wrong password: %s\n", err.msg);
 	assert_null(strstr(err.msg, "wrong-Pa55word"));
 	assert_null(co);
 	assert_int_equal(clone_it(&co, auth_url, NULL, NULL, NULL, &err),
 	                 BERTH_EUNAUTH);
 	assert_non_null(strstr(err.msg, "credentials"));
+	printf("# no credentials: %s\n", err.msg);
 	free(open_url);
 	free(auth_url);
 	assert_parent_empty();
@@ -418,6 +420,7 @@ static void test_query_token_scrubbed(void **state)
 	(void)state;
 	rv = clone_it(&co, url, NULL, NULL, NULL, &err);
 	assert_int_not_equal(rv, 0);
+	printf("# missing repository: %s (%s)\n", err.msg, berth_code_name(rv));
 	if (strstr(err.msg, "tok-XYZ-123") != NULL)
 		fail_msg("token echoed: %s", err.msg);
 	assert_null(co);
