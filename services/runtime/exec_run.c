@@ -12,7 +12,7 @@
 #include "services/runtime/exec_run.h"
 
 #include "services/runtime/exec_kill.h"
-#include "services/runtime/state_cache.h"
+#include "services/runtime/state_cache.h" /* runtime_is_closing */
 
 #include "lib/alloc.h"
 #include "lib/clock.h"
@@ -236,8 +236,9 @@ static char *container_full_id(struct berth_runtime *rt, const char *ref,
 	Berth__V1__ContainerDetail *d = NULL;
 	char *id = NULL;
 
-	if (!state_cache_inspect(runtime_cache(rt), ref, &d)
-	    && berth_engine_container_inspect(rt->engine, ref, &d, err) != 0)
+	/* From the engine, not the state cache: a kill is rare, and it may
+	 * run while the runtime is stopping. */
+	if (berth_engine_container_inspect(rt->engine, ref, &d, err) != 0)
 		return NULL;
 	if (d->summary != NULL && d->summary->id != NULL)
 		id = berth_strdup(d->summary->id);
@@ -309,12 +310,14 @@ static int kill_now(struct run *r, bool *killed, struct berth_err *err)
 
 	*killed = false;
 	/* On a busy engine the exec may not have started yet when the
-	 * timeout passes: "not running" without an exit code. Wait for it
-	 * to start (or for the run to end) rather than leave it running. */
+	 * timeout passes: "not running" without an exit code, or "running"
+	 * before the engine knows its pid. Wait for the pid (or for the
+	 * run to end) rather than leave the process running. */
 	for (int i = 0; i < START_WAIT_TRIES; i++) {
 		rv = berth_engine_ops(r->rt->engine)
 		         ->exec_inspect(r->rt->engine, r->exec_id, &st, err);
-		if (rv != 0 || st.running || st.exit_code >= 0 || run_done(r))
+		if (rv != 0 || (st.running && st.pid > 0)
+		    || (!st.running && st.exit_code >= 0) || run_done(r))
 			break;
 		berth_sleep_ms(START_WAIT_STEP_MS);
 	}
