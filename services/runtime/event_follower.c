@@ -1,8 +1,11 @@
 /*
  * event_follower.c: keeps the runtime's state cache in sync with the
  * engine (state_cache.h): one thread that resyncs by list-and-inspect,
- * then follows the engine's event stream, refreshing the container each
- * event names and publishing the event for the gateway's SSE clients.
+ * then follows the engine's event stream, applying what each event says
+ * at once, queueing its container for an inspect by a second thread
+ * (the refresher: repeats collapse, so a burst of events for one
+ * container costs one inspect), and publishing the event for the
+ * gateway's SSE clients.
  *
  * The stream is followed from a second before the resync's list began,
  * so nothing that happened between the list and the stream is missed
@@ -24,6 +27,8 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* Distinct containers waiting for an inspect; past this, resync. */
+#define REFRESH_QUEUE_MAX 65536
 /* Events replayed from before a resync's list began. */
 #define OVERLAP_MS 1000
 
@@ -37,6 +42,15 @@ struct event_follower {
 	pthread_t thread;
 	bool started;
 	atomic_bool stopping;
+
+	/* Containers to inspect, without repeats (the refresher's). */
+	pthread_t refresher;
+	bool refresher_started;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcond;
+	char **q;
+	size_t nq, capq;
+	bool qstop;
 };
 
 void runtime_cache_refresh(struct berth_runtime *rt, const char *id)
@@ -58,52 +72,99 @@ void runtime_cache_refresh(struct berth_runtime *rt, const char *id)
 		state_cache_drop(c, ticket, id);
 }
 
-/* Actions after which a container's detail may differ. */
-static bool changes_state(const char *a)
+/* Under f->qmu: queues `id` for inspection unless it already is. */
+static bool queue_push(struct event_follower *f, const char *id)
 {
-	static const char *const acts[] = {
-		"create", "start",   "restart", "die",     "stop",
-		"pause",  "unpause", "rename",  "update",  "health_status",
-		"oom",    "kill",    "init",    "cleanup",
-	};
-
-	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
-		if (strcmp(a, acts[i]) == 0)
+	for (size_t i = 0; i < f->nq; i++)
+		if (strcmp(f->q[i], id) == 0)
 			return true;
-	return false;
+	if (f->nq == REFRESH_QUEUE_MAX)
+		return false;
+	if (f->nq == f->capq) {
+		f->capq = f->capq * 2 + 64;
+		f->q = berth_realloc(f->q, f->capq * sizeof(*f->q));
+	}
+	f->q[f->nq++] = berth_strdup(id);
+	pthread_cond_signal(&f->qcond);
+	return true;
 }
 
 static int on_event(void *arg, const struct berth_engine_event *ev)
 {
 	struct event_follower *f = arg;
-	Berth__V1__ContainerDetail *d = NULL;
-	struct berth_err err;
 	uint64_t ticket;
-	bool oom = false;
-	int rv;
+	bool queued = true;
 
 	if (atomic_load(&f->stopping))
 		return 1;
-	berth_err_clear(&err);
 	ticket = state_cache_ticket(f->cache);
+	/* What the event says is applied at once; the rest of the detail
+	 * follows from an inspect on the refresher thread, so a slow
+	 * engine answer never holds up the stream. */
 	if (strcmp(ev->action, "destroy") == 0) {
 		state_cache_drop(f->cache, ticket, ev->id);
-	} else if (changes_state(ev->action)) {
-		rv = berth_engine_container_inspect(f->rt->engine, ev->id, &d,
-		                                    &err);
-		if (rv == 0) {
-			oom = d->oom_killed;
-			state_cache_put(f->cache, ticket, d);
-		} else if (rv == BERTH_ENOTFOUND) {
-			state_cache_drop(f->cache, ticket, ev->id);
-		}
+	} else if (state_cache_patch(f->cache, ticket, ev)) {
+		pthread_mutex_lock(&f->qmu);
+		queued = queue_push(f, ev->id);
+		pthread_mutex_unlock(&f->qmu);
 	}
 	if (strcmp(ev->action, "die") == 0)
 		state_cache_note_exit(f->cache, ev->id, ev->name, ev->exit_code,
-		                      oom);
+		                      false);
 	if (ev->time_ns >= f->publish_from_ns)
 		events_pub_container(f->pub, ev);
+	if (!queued) {
+		/* More distinct containers changing than we can inspect:
+		 * resync from a fresh list instead. */
+		berth_log(BERTH_LOG_INFO, "cache_queue_full", "max=%d",
+		          REFRESH_QUEUE_MAX);
+		return 1;
+	}
 	return 0;
+}
+
+/* The refresher thread: inspects queued containers one by one. */
+static void *refresh_main(void *arg)
+{
+	struct event_follower *f = arg;
+
+	for (;;) {
+		Berth__V1__ContainerDetail *d = NULL;
+		struct berth_err err;
+		uint64_t ticket;
+		char *id;
+		int rv;
+
+		pthread_mutex_lock(&f->qmu);
+		while (f->nq == 0 && !f->qstop)
+			pthread_cond_wait(&f->qcond, &f->qmu);
+		if (f->qstop) {
+			pthread_mutex_unlock(&f->qmu);
+			break;
+		}
+		id = f->q[0];
+		memmove(f->q, f->q + 1, (f->nq - 1) * sizeof(*f->q));
+		f->nq--;
+		pthread_mutex_unlock(&f->qmu);
+
+		berth_err_clear(&err);
+		ticket = state_cache_ticket(f->cache);
+		rv = berth_engine_container_inspect(f->rt->engine, id, &d,
+		                                    &err);
+		if (rv == 0) {
+			const Berth__V1__ContainerSummary *s = d->summary;
+
+			if (s->state != NULL && strcmp(s->state, "exited") == 0)
+				state_cache_note_exit(f->cache, id, s->name,
+				                      d->exit_code,
+				                      d->oom_killed);
+			state_cache_put(f->cache, ticket, d);
+		} else if (rv == BERTH_ENOTFOUND) {
+			state_cache_drop(f->cache, ticket, id);
+		}
+		free(id);
+	}
+	return NULL;
 }
 
 static int on_tick(void *arg)
@@ -220,9 +281,15 @@ int event_follower_start(struct event_follower **out, struct berth_runtime *rt,
 	f->cache = c;
 	f->pub = pub;
 	atomic_init(&f->stopping, false);
-	rv = pthread_create(&f->thread, NULL, follow_main, f);
+	pthread_mutex_init(&f->qmu, NULL);
+	pthread_cond_init(&f->qcond, NULL);
+	rv = pthread_create(&f->refresher, NULL, refresh_main, f);
+	if (rv == 0) {
+		f->refresher_started = true;
+		rv = pthread_create(&f->thread, NULL, follow_main, f);
+	}
 	if (rv != 0) {
-		free(f);
+		event_follower_stop(f);
 		return berth_err_set(err, BERTH_EINTERNAL,
 		                     "cannot start the event follower: %s",
 		                     strerror(rv));
@@ -239,5 +306,16 @@ void event_follower_stop(struct event_follower *f)
 	atomic_store(&f->stopping, true);
 	if (f->started)
 		pthread_join(f->thread, NULL);
+	pthread_mutex_lock(&f->qmu);
+	f->qstop = true;
+	pthread_cond_broadcast(&f->qcond);
+	pthread_mutex_unlock(&f->qmu);
+	if (f->refresher_started)
+		pthread_join(f->refresher, NULL);
+	for (size_t i = 0; i < f->nq; i++)
+		free(f->q[i]);
+	free(f->q);
+	pthread_cond_destroy(&f->qcond);
+	pthread_mutex_destroy(&f->qmu);
 	free(f);
 }

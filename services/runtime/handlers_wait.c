@@ -25,6 +25,10 @@
 
 #define WAIT_DEFAULT_MS 30000
 #define WAIT_MAX_MS     300000
+/* How long a wait for a container the engine no longer knows looks for
+ * its remembered exit (the die event may still be on its way). */
+#define MEMORY_WAIT_MS 1000
+#define MEMORY_STEP_MS 20
 
 struct wait_tick {
 	struct berth_runtime *rt;
@@ -80,9 +84,18 @@ static int from_memory(struct berth_runtime *rt, const char *ref,
 {
 	int code = 0;
 	bool oom = false, removed = false;
+	bool known = false;
 
-	if (!state_cache_last_exit(runtime_cache(rt), ref, &code, &oom,
-	                           &removed))
+	/* The engine may have removed it a moment before the follower
+	 * handled its die event: give the follower a short while. */
+	for (int i = 0; i * MEMORY_STEP_MS < MEMORY_WAIT_MS; i++) {
+		known = state_cache_last_exit(runtime_cache(rt), ref, &code,
+		                              &oom, &removed);
+		if (known || runtime_is_closing(rt))
+			break;
+		berth_sleep_ms(MEMORY_STEP_MS);
+	}
+	if (!known)
 		return berth_err_set(err, BERTH_ENOTFOUND, "no container %.64s",
 		                     ref);
 	out->exit_code = code;

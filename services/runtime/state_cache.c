@@ -256,6 +256,110 @@ void state_cache_put(struct state_cache *c, uint64_t ticket,
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* Replaces a string field; an unset one holds protobuf-c's static
+ * empty string, which is not ours to free. */
+static void set_str(char **field, const char *v)
+{
+	if (*field != protobuf_c_empty_string)
+		free(*field);
+	*field = berth_strdup(v != NULL ? v : "");
+}
+
+/* The engine's RFC 3339 form of unix ns, for started_at / finished_at. */
+static void rfc3339(int64_t ns, char *out, size_t len)
+{
+	time_t secs = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000LL));
+}
+
+/* Under mu: a minimal entry from a create event. */
+static void patch_create(struct state_cache *c, uint64_t ticket,
+                         const struct berth_engine_event *ev)
+{
+	Berth__V1__ContainerDetail *d = berth_malloc(sizeof(*d));
+	Berth__V1__ContainerSummary *s = berth_malloc(sizeof(*s));
+
+	berth__v1__container_detail__init(d);
+	berth__v1__container_summary__init(s);
+	d->summary = s;
+	s->id = berth_strdup(ev->id);
+	if (ev->name != NULL && ev->name[0] != '\0')
+		s->name = berth_strdup(ev->name);
+	s->state = berth_strdup("created");
+	s->status = berth_strdup("created");
+	s->created = ev->time_ns / 1000000000LL;
+	if (ev->nlabels > 0) {
+		s->labels = berth_calloc(ev->nlabels, sizeof(*s->labels));
+		for (size_t i = 0; i < ev->nlabels; i++) {
+			Berth__V1__KeyValue *kv = berth_malloc(sizeof(*kv));
+
+			berth__v1__key_value__init(kv);
+			kv->key = berth_strdup(ev->labels[i]->key);
+			kv->value = berth_strdup(ev->labels[i]->value != NULL
+			                             ? ev->labels[i]->value
+			                             : "");
+			s->labels[s->n_labels++] = kv;
+		}
+	}
+	put_locked(c, ticket, d);
+}
+
+bool state_cache_patch(struct state_cache *c, uint64_t ticket,
+                       const struct berth_engine_event *ev)
+{
+	const char *a = ev->action;
+	const char *state = NULL;
+	struct entry *e;
+	char when[48];
+	bool inspect = true;
+
+	if (strncmp(a, "exec_", 5) == 0 || strcmp(a, "attach") == 0
+	    || strcmp(a, "detach") == 0 || strcmp(a, "resize") == 0
+	    || strcmp(a, "top") == 0 || strcmp(a, "copy") == 0
+	    || strcmp(a, "archive-path") == 0
+	    || strcmp(a, "extract-to-dir") == 0 || strcmp(a, "export") == 0
+	    || strcmp(a, "commit") == 0 || strcmp(a, "mount") == 0
+	    || strcmp(a, "unmount") == 0)
+		return false;
+	rfc3339(ev->time_ns, when, sizeof(when));
+	pthread_mutex_lock(&c->mu);
+	e = find_id(c, ev->id);
+	if (e == NULL || ticket < e->ticket) {
+		if (e == NULL && strcmp(a, "create") == 0)
+			patch_create(c, ticket, ev);
+		pthread_mutex_unlock(&c->mu);
+		return inspect;
+	}
+	if (strcmp(a, "start") == 0 || strcmp(a, "restart") == 0
+	    || strcmp(a, "unpause") == 0) {
+		state = "running";
+		if (strcmp(a, "unpause") != 0)
+			set_str(&e->d->started_at, when);
+		e->d->running = true;
+	} else if (strcmp(a, "die") == 0) {
+		state = "exited";
+		e->d->running = false;
+		e->d->exit_code = ev->exit_code;
+		set_str(&e->d->finished_at, when);
+	} else if (strcmp(a, "pause") == 0) {
+		state = "paused";
+	} else if (strcmp(a, "health_status") == 0) {
+		set_str(&e->d->health_status, ev->health_status);
+	}
+	if (state != NULL) {
+		set_str(&e->d->summary->state, state);
+		set_str(&e->d->summary->status, state);
+	}
+	e->ticket = ticket;
+	pthread_mutex_unlock(&c->mu);
+	return inspect;
+}
+
 void state_cache_drop(struct state_cache *c, uint64_t ticket, const char *id)
 {
 	struct exit_rec *x;
@@ -420,8 +524,7 @@ bool state_cache_list(struct state_cache *c,
 			continue;
 		s = (Berth__V1__ContainerSummary *)msg_copy(&d->summary->base);
 		state_cache_status_text(d, now, text, sizeof(text));
-		free(s->status);
-		s->status = berth_strdup(text);
+		set_str(&s->status, text);
 		rep->containers[rep->n_containers++] = s;
 	}
 	pthread_mutex_unlock(&c->mu);

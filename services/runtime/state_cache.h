@@ -22,6 +22,7 @@
 #define BERTH_SERVICES_RUNTIME_STATE_CACHE_H
 
 #include "berth/v1/runtime.pb-c.h"
+#include "lib/engine.h"
 #include "lib/error.h"
 
 #include <stdbool.h>
@@ -58,6 +59,16 @@ void state_cache_lost(struct state_cache *c);
  */
 void state_cache_put(struct state_cache *c, uint64_t ticket,
                      Berth__V1__ContainerDetail *d);
+
+/*
+ * Applies what an engine event says by itself (state, exit code, health,
+ * and a minimal entry for a create) at once, before the container is
+ * inspected: readers see the change without waiting for that round
+ * trip. Returns true when the container should be inspected for the
+ * rest (always, except for events that change nothing).
+ */
+bool state_cache_patch(struct state_cache *c, uint64_t ticket,
+                       const struct berth_engine_event *ev);
 
 /* Forgets container `id` (full id): it was removed. */
 void state_cache_drop(struct state_cache *c, uint64_t ticket, const char *id);

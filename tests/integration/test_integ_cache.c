@@ -98,6 +98,8 @@ static const char *listed_state(const struct ts_berth *b, const char *id,
 	const char *res = NULL;
 
 	free(path);
+	if (code != 200)
+		print_error("list: HTTP %ld\n", code);
 	if (code == 200) {
 		buf[0] = '\0';
 		res = buf;
@@ -123,21 +125,52 @@ static int64_t until_listed(const struct ts_berth *b, const char *id,
 {
 	int64_t t0 = ts_now_ms();
 	char st[32];
+	const char *s = NULL;
 
 	while (ts_now_ms() - t0 < 3000) {
-		const char *s = listed_state(b, id, st, sizeof(st));
-
+		s = listed_state(b, id, st, sizeof(st));
 		if (s != NULL && strcmp(s, want) == 0)
 			return ts_now_ms() - t0;
 		usleep(POLL_US);
 	}
+	print_error("wanted state \"%s\", berth lists \"%s\"\n", want,
+	            s != NULL ? s : "(list failed)");
 	return -1;
+}
+
+/* The berth a test started, stopped by the teardown even when an
+ * assertion ended the test early. */
+static struct ts_berth b;
+static char *saved_socket;
+static char *priv_dir; /* a private dockerd's folder, while it runs */
+
+static int run_script(const char *const *argv, char *out, size_t outlen);
+
+static int stop_berth(void **state)
+{
+	(void)state;
+	if (b.pid > 0)
+		ts_berth_stop(&b);
+	if (priv_dir != NULL) {
+		const char *stop[] = { "tests/harness/private-dockerd", "stop",
+			               priv_dir, NULL };
+
+		run_script(stop, NULL, 0);
+		ts_rmtree(priv_dir);
+		free(priv_dir);
+		priv_dir = NULL;
+	}
+	if (saved_socket != NULL) {
+		setenv("BERTH_TEST_DOCKER_SOCKET", saved_socket, 1);
+		free(saved_socket);
+		saved_socket = NULL;
+	}
+	return 0;
 }
 
 static void test_behind_the_back_within_200ms(void **state)
 {
 	const char *sock = ts_docker_socket();
-	struct ts_berth b;
 	char *id, *path;
 	int64_t ms;
 
@@ -227,7 +260,6 @@ static void test_resync_after_engine_restart(void **state)
 	    = { "tests/harness/private-dockerd", "stop", dir, NULL };
 	char sock[512];
 	char *shared = berth_strdup(ts_docker_socket());
-	struct ts_berth b;
 	char *a = NULL, *c = NULL, *path;
 	int64_t ms;
 
@@ -239,6 +271,7 @@ static void test_resync_after_engine_restart(void **state)
 		free(dir);
 		return;
 	}
+	priv_dir = berth_strdup(dir);
 	assert_int_equal(run_script(start, sock, sizeof(sock)), 0);
 	{
 		const char *mk[] = { "tests/harness/make-busybox-image", sock,
@@ -246,6 +279,7 @@ static void test_resync_after_engine_restart(void **state)
 
 		assert_int_equal(run_script(mk, NULL, 0), 0);
 	}
+	saved_socket = berth_strdup(shared);
 	setenv("BERTH_TEST_DOCKER_SOCKET", sock, 1);
 	assert_int_equal(ts_berth_start(&b, NULL, 0, NULL), 0);
 
@@ -279,6 +313,8 @@ static void test_resync_after_engine_restart(void **state)
 
 	assert_int_equal(ts_berth_stop(&b), 0);
 	run_script(stop, NULL, 0);
+	free(priv_dir);
+	priv_dir = NULL;
 	setenv("BERTH_TEST_DOCKER_SOCKET", shared, 1);
 	free(shared);
 	free(a);
@@ -290,8 +326,10 @@ static void test_resync_after_engine_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_behind_the_back_within_200ms),
-		cmocka_unit_test(test_resync_after_engine_restart),
+		cmocka_unit_test_teardown(test_behind_the_back_within_200ms,
+		                          stop_berth),
+		cmocka_unit_test_teardown(test_resync_after_engine_restart,
+		                          stop_berth),
 	};
 
 	return cmocka_run_group_tests_name("cache", tests, NULL, NULL);

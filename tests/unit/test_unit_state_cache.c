@@ -231,6 +231,54 @@ static void test_exits_remembered(void **state)
 	state_cache_free(c);
 }
 
+static void test_patch_from_events(void **state)
+{
+	struct state_cache *c = filled();
+	Berth__V1__ContainerDetail *d = NULL;
+	const Berth__V1__KeyValue *labels[1];
+	Berth__V1__KeyValue l = BERTH__V1__KEY_VALUE__INIT;
+	struct berth_engine_event ev;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = "container";
+	ev.id = ID_A;
+	ev.action = "die";
+	ev.exit_code = 9;
+	ev.time_ns = 1577836800000000000LL;
+	/* Unset string fields hold protobuf-c's static "": replaced, not
+	 * freed (an earlier version crashed here). */
+	assert_true(state_cache_patch(c, state_cache_ticket(c), &ev));
+	ev.action = "health_status";
+	ev.health_status = "healthy";
+	assert_true(state_cache_patch(c, state_cache_ticket(c), &ev));
+	assert_true(state_cache_inspect(c, ID_A, &d));
+	assert_string_equal(d->summary->state, "exited");
+	assert_int_equal(d->exit_code, 9);
+	assert_false(d->running);
+	assert_string_equal(d->health_status, "healthy");
+	assert_string_equal(d->finished_at, "2020-01-01T00:00:00.000000000Z");
+	protobuf_c_message_free_unpacked(&d->base, NULL);
+	ev.action = "exec_start";
+	assert_false(state_cache_patch(c, state_cache_ticket(c), &ev));
+	/* A create for an unknown id makes a minimal entry at once. */
+	l.key = (char *)"k";
+	l.value = (char *)"v";
+	labels[0] = &l;
+	ev.id = "dddd0000000000000000000000000000000000000000000000000000000000"
+	        "00";
+	ev.name = "new-one";
+	ev.action = "create";
+	ev.labels = labels;
+	ev.nlabels = 1;
+	assert_true(state_cache_patch(c, state_cache_ticket(c), &ev));
+	assert_true(state_cache_inspect(c, "new-one", &d));
+	assert_string_equal(d->summary->state, "created");
+	assert_int_equal(d->summary->n_labels, 1);
+	protobuf_c_message_free_unpacked(&d->base, NULL);
+	state_cache_free(c);
+}
+
 static void test_status_text(void **state)
 {
 	Berth__V1__ContainerDetail *d
@@ -267,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_tickets_order_puts),
 		cmocka_unit_test(test_resync_drops_vanished),
 		cmocka_unit_test(test_exits_remembered),
+		cmocka_unit_test(test_patch_from_events),
 		cmocka_unit_test(test_status_text),
 	};
 
