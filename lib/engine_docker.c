@@ -1273,7 +1273,9 @@ int docker_container_create(struct berth_engine *e,
 		                   spec->image);
 		goto out;
 	}
-	if (r.status == 409) {
+	/* Podman's compatible API answers a taken name with 500. */
+	if (r.status == 409
+	    || (r.status == 500 && strstr(r.msg, "already in use") != NULL)) {
 		rv = berth_err_set(err, BERTH_EEXISTS,
 		                   "container name %.128s is already in use",
 		                   named ? spec->name : "");

@@ -389,6 +389,21 @@ static int teardown(void **state)
 
 /* --- health ------------------------------------------------------------- */
 
+/*
+ * Podman runs health probes from systemd timers: with no systemd (as in
+ * the containers these tests run in) a probe never runs and the status
+ * stays "starting". The transitions are then Docker's alone to show.
+ */
+static bool probes_run(void)
+{
+	if (!ts_engine_is_podman())
+		return true;
+	fprintf(stderr,
+	        "skipped: podman runs health probes from systemd "
+	        "timers, absent here\n");
+	return false;
+}
+
 static void test_health_starting_then_healthy(void **state)
 {
 	char *name = unique_name("healthy");
@@ -429,6 +444,12 @@ static void test_health_starting_then_healthy(void **state)
 	assert_int_equal(
 	    json_integer_value(json_object_get(hc, "start_period_ms")), 20000);
 	json_decref(j);
+	if (!probes_run()) {
+		remove_container(id);
+		free(id);
+		free(name);
+		return;
+	}
 	/* Still starting after a while: the probe keeps failing. */
 	usleep(600 * 1000);
 	j = detail(id);
@@ -473,6 +494,12 @@ static void test_health_unhealthy(void **state)
 
 	(void)state;
 	start(id);
+	if (!probes_run()) {
+		remove_container(id);
+		free(id);
+		free(name);
+		return;
+	}
 	assert_int_equal(wait_healthy(id, 15000, NULL, &err), BERTH_EPRECOND);
 	if (strstr(err.msg, "unhealthy") == NULL
 	    || strstr(err.msg, "probe-says-no") == NULL)
@@ -575,12 +602,15 @@ static void test_limits_readonly_and_pids(void **state)
 	assert_int_equal(json_integer_value(json_object_get(host, "PidsLimit")),
 	                 20);
 	assert_true(json_is_true(json_object_get(host, "ReadonlyRootfs")));
-	/* Log rotation stays on every container. */
-	assert_string_equal(
-	    json_string_value(json_object_get(
-	        json_object_get(json_object_get(host, "LogConfig"), "Config"),
-	        "max-size")),
-	    "10m");
+	/* Log rotation stays on every container (Podman's compatible
+	 * API does not report the options it was given). */
+	if (!ts_engine_is_podman())
+		assert_string_equal(
+		    ts_json_str(
+		        json_object_get(json_object_get(host, "LogConfig"),
+		                        "Config"),
+		        "max-size"),
+		    "10m");
 	json_decref(c);
 
 	j = detail(id);
@@ -657,35 +687,48 @@ static void test_user_caps_no_new_privileges(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 	                        json_object_get(c, "Config"), "User")),
 	                    "1000:1000");
-	assert_string_equal(json_string_value(json_array_get(
-	                        json_object_get(host, "CapDrop"), 0)),
-	                    "ALL");
-	assert_string_equal(json_string_value(json_array_get(
-	                        json_object_get(host, "CapAdd"), 0)),
-	                    "NET_BIND_SERVICE");
-	json_array_foreach(json_object_get(host, "SecurityOpt"), i, v)
-	{
-		if (strcmp(json_string_value(v), "no-new-privileges") == 0)
-			nnp = true;
+	/* Podman reports "ALL" as the capabilities it dropped and keeps
+	 * no-new-privileges out of SecurityOpt: what the process gets is
+	 * checked below, on both engines. */
+	if (!ts_engine_is_podman()) {
+		assert_string_equal(json_string_value(json_array_get(
+		                        json_object_get(host, "CapDrop"), 0)),
+		                    "ALL");
+		assert_string_equal(json_string_value(json_array_get(
+		                        json_object_get(host, "CapAdd"), 0)),
+		                    "NET_BIND_SERVICE");
+		json_array_foreach(json_object_get(host, "SecurityOpt"), i, v)
+		{
+			const char *o = json_string_value(v);
+
+			if (o != NULL && strcmp(o, "no-new-privileges") == 0)
+				nnp = true;
+		}
+		assert_true(nnp);
 	}
-	assert_true(nnp);
 	json_decref(c);
 
 	j = detail(id);
 	assert_string_equal(ts_json_str(j, "user"), "1000:1000");
-	assert_string_equal(json_string_value(json_array_get(
-	                        json_object_get(j, "cap_drop"), 0)),
-	                    "ALL");
-	assert_true(json_is_true(json_object_get(j, "no_new_privileges")));
+	assert_true(json_array_size(json_object_get(j, "cap_drop")) > 0);
+	if (!ts_engine_is_podman()) {
+		assert_string_equal(json_string_value(json_array_get(
+		                        json_object_get(j, "cap_drop"), 0)),
+		                    "ALL");
+		assert_true(
+		    json_is_true(json_object_get(j, "no_new_privileges")));
+	}
 	json_decref(j);
 
 	start(id);
 	wait_exited(id);
 	logs = engine_logs(id);
-	/* A non-root process keeps no capability from the added set
-	 * either: CapEff is empty. */
+	/* Every capability but the added one is gone: Docker gives a
+	 * non-root process none at all, Podman keeps the added
+	 * NET_BIND_SERVICE (bit 10) as an ambient one. */
 	if (strncmp(logs, "1000\n1000\n", 10) != 0
-	    || strstr(logs, "CapEff:\t0000000000000000") == NULL
+	    || (strstr(logs, "CapEff:\t0000000000000000") == NULL
+	        && strstr(logs, "CapEff:\t0000000000000400") == NULL)
 	    || strstr(logs, "NoNewPrivs:\t1") == NULL
 	    || strstr(logs, "CHOWN-REFUSED") == NULL)
 		fail_msg("unexpected output:\n%s", logs);
@@ -767,10 +810,12 @@ static void test_networks_at_create(void **state)
 	assert_non_null(json_object_get(nets, na));
 	assert_non_null(json_object_get(nets, nb));
 	assert_int_equal(json_object_size(nets), 2);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(c, "HostConfig"),
-	                                      "NetworkMode")),
-	    na);
+	/* Podman reports NetworkMode "bridge" for a user network. */
+	if (!ts_engine_is_podman())
+		assert_string_equal(
+		    ts_json_str(json_object_get(c, "HostConfig"),
+		                "NetworkMode"),
+		    na);
 	json_decref(c);
 	j = detail(id);
 	list = json_object_get(j, "networks");
