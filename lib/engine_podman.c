@@ -42,15 +42,19 @@
 
 /*
  * Podman's "cause" strings (the end of its message) and the code the
- * Docker driver gives for the same situation.
+ * Docker driver gives for the same situation. Messages are cut to one
+ * short line, so a long one may have lost its cause: the marks that
+ * appear early in Podman's messages are matched too.
  */
 static const struct {
 	const char *cause;
 	int code;
 } podman_causes[] = {
 	{ "that name is already in use", BERTH_EEXISTS },
+	{ "is already in use by", BERTH_EEXISTS },
 	{ "pod already exists", BERTH_EEXISTS },
 	{ "container state improper", BERTH_EPRECOND },
+	{ "state improper", BERTH_EPRECOND },
 	{ "pod has containers that are not ready", BERTH_EPRECOND },
 	{ "is running or paused", BERTH_EPRECOND },
 	{ "invalid argument", BERTH_EINVAL },
