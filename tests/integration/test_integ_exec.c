@@ -16,6 +16,7 @@
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/engine.h"
+#include "lib/rpc.h"
 #include "tests/support/berthproc.h"
 #include "tests/support/testsupport.h"
 
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct ts_berth berth;
@@ -455,6 +457,236 @@ static void test_stream_timeout(void **state)
 	free(ps);
 }
 
+/* --- over nng, straight to a runtime: its API is public too --------- */
+
+struct rt_fx {
+	struct ts_berth rt;
+	struct berth_rpc_client *cli;
+	char *dir;
+	char *url;
+};
+
+static void rt_up(struct rt_fx *f)
+{
+	struct berth_rpc_client_opts co = { .max_msg = 64u << 20 };
+	struct berth_err err;
+	const char *u;
+
+	memset(f, 0, sizeof(*f));
+	f->dir = ts_tmpdir("exec-rpc");
+	f->url = berth_asprintf("ipc://%s/runtime.sock", f->dir);
+	u = f->url;
+	assert_int_equal(ts_berth_start_runtime(&f->rt, NULL, f->url), 0);
+	assert_ok(berth_rpc_client_alloc(&f->cli, &u, 1, &co, &err), &err);
+}
+
+static void rt_down(struct rt_fx *f)
+{
+	berth_rpc_client_free(f->cli);
+	assert_int_equal(ts_berth_stop(&f->rt), 0);
+	ts_rmtree(f->dir);
+	free(f->dir);
+	free(f->url);
+}
+
+static int rpc_exec(struct rt_fx *f, Berth__V1__ExecRequest *in, int timeout_ms,
+                    Berth__V1__ExecReply **out, struct berth_err *err)
+{
+	struct berth_rpc_opts o = { .timeout_ms = timeout_ms };
+	ProtobufCMessage *m = NULL;
+	int rv;
+
+	in->id = running_id;
+	rv = berth_rpc_call(f->cli, &berth__v1__runtime__descriptor,
+	                    "ExecCommand", &in->base, &m, &o, err);
+	*out = (Berth__V1__ExecReply *)m;
+	return rv;
+}
+
+static void test_rpc_refusals(void **state)
+{
+	static char *sh[] = { "sh", "-c", "exit 0" };
+	Berth__V1__KeyValue kv = BERTH__V1__KEY_VALUE__INIT;
+	Berth__V1__KeyValue *env[] = { &kv };
+	struct rt_fx f;
+	struct berth_err err;
+	Berth__V1__ExecReply *out = NULL;
+
+	(void)state;
+	rt_up(&f);
+	{
+		/* No command. */
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		assert_int_equal(rpc_exec(&f, &in, 5000, &out, &err),
+		                 BERTH_EINVAL);
+		assert_non_null(strstr(err.msg, "command"));
+	}
+	{
+		/* A timeout that does not fit in the call's deadline. */
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		in.command = sh;
+		in.n_command = 3;
+		in.timeout_ms = 60000;
+		assert_int_equal(rpc_exec(&f, &in, 5000, &out, &err),
+		                 BERTH_EINVAL);
+		assert_non_null(strstr(err.msg, "timeout_ms"));
+	}
+	{
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		in.command = sh;
+		in.n_command = 3;
+		in.max_output_bytes = (16u << 20) + 1;
+		assert_int_equal(rpc_exec(&f, &in, 5000, &out, &err),
+		                 BERTH_EINVAL);
+		assert_non_null(strstr(err.msg, "max_output_bytes"));
+	}
+	{
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		kv.key = "BAD-KEY";
+		kv.value = "secret-value-77";
+		in.command = sh;
+		in.n_command = 3;
+		in.env = env;
+		in.n_env = 1;
+		assert_int_equal(rpc_exec(&f, &in, 5000, &out, &err),
+		                 BERTH_EINVAL);
+		assert_non_null(strstr(err.msg, "env"));
+		assert_null(strstr(err.msg, "secret-value-77"));
+	}
+	{
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		in.command = sh;
+		in.n_command = 3;
+		in.working_dir = "relative/dir";
+		assert_int_equal(rpc_exec(&f, &in, 5000, &out, &err),
+		                 BERTH_EINVAL);
+		assert_non_null(strstr(err.msg, "working_dir"));
+	}
+	{
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		in.command = sh;
+		in.n_command = 3;
+		in.id = "../containers/x";
+		assert_int_equal(
+		    berth_rpc_call(f.cli, &berth__v1__runtime__descriptor,
+		                   "ExecCommand", &in.base,
+		                   (ProtobufCMessage **)&out, NULL, &err),
+		    BERTH_EINVAL);
+	}
+	assert_null(out);
+	rt_down(&f);
+}
+
+static void test_rpc_deadline_and_big_output(void **state)
+{
+	static char *sleeper[] = { "sleep", "304" };
+	static char *big[] = { "sh", "-c", "head -c 5000000 /dev/zero" };
+	struct rt_fx f;
+	struct berth_err err;
+	Berth__V1__ExecReply *out = NULL;
+	int64_t t0;
+	char *ps;
+
+	(void)state;
+	rt_up(&f);
+	{
+		/* No timeout_ms: the call's own deadline bounds the command,
+		 * and the answer still comes before it. */
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		in.command = sleeper;
+		in.n_command = 2;
+		t0 = ts_now_ms();
+		assert_ok(rpc_exec(&f, &in, 3000, &out, &err), &err);
+		assert_true(ts_now_ms() - t0 < 3000);
+		assert_true(out->timed_out);
+		assert_int_equal(out->exit_code, -1);
+		protobuf_c_message_free_unpacked(&out->base, NULL);
+		out = NULL;
+		ps = ps_text();
+		assert_null(strstr(ps, "sleep 304"));
+		free(ps);
+	}
+	{
+		/* 5 MB of output in one reply, within a 16 MiB cap. */
+		Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+
+		in.command = big;
+		in.n_command = 3;
+		in.max_output_bytes = 16u << 20;
+		assert_ok(rpc_exec(&f, &in, 30000, &out, &err), &err);
+		assert_int_equal(out->exit_code, 0);
+		assert_int_equal(out->stdout.len, 5000000);
+		assert_false(out->stdout_truncated);
+		protobuf_c_message_free_unpacked(&out->base, NULL);
+	}
+	rt_down(&f);
+}
+
+static void test_rpc_exec_stream(void **state)
+{
+	static char *cmd[] = { "sh", "-c", "echo one; echo two >&2; exit 5" };
+	Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+	struct berth_rpc_opts o = { .timeout_ms = 10000 };
+	struct rt_fx f;
+	struct berth_err err;
+	ProtobufCMessage *m = NULL;
+	char id[64];
+	uint64_t after = 0;
+	bool done = false, has_exit = false;
+	int exit_code = 0;
+	char seen[64] = "";
+
+	(void)state;
+	rt_up(&f);
+	in.id = running_id;
+	in.command = cmd;
+	in.n_command = 3;
+	assert_ok(berth_rpc_call(f.cli, &berth__v1__runtime__descriptor,
+	                         "ExecStream", &in.base, &m, &o, &err),
+	          &err);
+	snprintf(id, sizeof(id), "%s", ((Berth__V1__StreamRef *)m)->id);
+	protobuf_c_message_free_unpacked(m, NULL);
+	for (int i = 0; i < 60 && !done; i++) {
+		Berth__V1__ReadStreamRequest rd
+		    = BERTH__V1__READ_STREAM_REQUEST__INIT;
+		Berth__V1__StreamChunk *c;
+
+		rd.id = id;
+		rd.after_seq = after;
+		rd.max_wait_ms = 1000;
+		assert_ok(berth_rpc_call(f.cli, &berth__v1__runtime__descriptor,
+		                         "ReadStream", &rd.base, &m, &o, &err),
+		          &err);
+		c = (Berth__V1__StreamChunk *)m;
+		for (size_t k = 0; k < c->n_frames; k++) {
+			size_t l = strlen(seen);
+
+			snprintf(seen + l, sizeof(seen) - l, "%s:%.*s",
+			         c->frames[k]->stream,
+			         (int)c->frames[k]->data.len,
+			         (const char *)c->frames[k]->data.data);
+			after = c->frames[k]->seq;
+		}
+		done = c->done;
+		has_exit = c->has_exit;
+		exit_code = c->exit_code;
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	assert_true(done);
+	assert_true(has_exit);
+	assert_int_equal(exit_code, 5);
+	assert_non_null(strstr(seen, "stdout:one\n"));
+	assert_non_null(strstr(seen, "stderr:two\n"));
+	rt_down(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +701,9 @@ int main(void)
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_stream_ndjson),
 		cmocka_unit_test(test_stream_timeout),
+		cmocka_unit_test(test_rpc_refusals),
+		cmocka_unit_test(test_rpc_deadline_and_big_output),
+		cmocka_unit_test(test_rpc_exec_stream),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
