@@ -35,6 +35,7 @@ static char *lines_id;  /* printed out1..out10 / err1..err10 and exited */
 static char *ticker_id; /* prints tickN every second, for a minute */
 static char *long_id;   /* printed one 300000-byte line and exited */
 static char *bulk_id;   /* printed 16000 lines of ~1 KB and exited */
+static char *silent_id; /* prints nothing, for two minutes */
 
 static long req(const char *method, const char *path, const char *body,
                 json_t **out)
@@ -175,6 +176,7 @@ static int setup(void **state)
 	    "L=$(head -c 1000 /dev/zero | tr '\\000' x); i=0; "
 	    "while [ $i -lt 16000 ]; do echo \"$i $L\"; i=$((i+1)); "
 	    "done");
+	silent_id = run_container("silent", "sleep 120");
 	wait_exited(lines_id);
 	wait_exited(long_id);
 	wait_exited(bulk_id);
@@ -188,7 +190,9 @@ static int teardown(void **state)
 	remove_container(ticker_id);
 	remove_container(long_id);
 	remove_container(bulk_id);
+	remove_container(silent_id);
 	free(bulk_id);
+	free(silent_id);
 	free(lines_id);
 	free(ticker_id);
 	free(long_id);
@@ -663,23 +667,32 @@ static void test_hang_up_frees_everything(void **state)
 	{
 		char *path = berth_asprintf(
 		    "/api/v1/containers/%s/logs?follow=1&tail=1", ticker_id);
-		struct ts_stream *s[4];
+		char *quiet = berth_asprintf(
+		    "/api/v1/containers/%s/logs?follow=1&tail=0", silent_id);
+		struct ts_stream *s[6];
 
-		for (int i = 0; i < 4; i++) {
-			s[i] = ts_stream_open(berth.base, "GET", path, NULL,
+		/* Four that get lines, two that never get a byte (an idle
+		 * response sends nothing, so the server must look). */
+		for (int i = 0; i < 6; i++) {
+			s[i] = ts_stream_open(berth.base, "GET",
+			                      i < 4 ? path : quiet, NULL,
 			                      berth.token, 10000);
 			assert_non_null(s[i]);
-			json_decref(ts_stream_json(s[i], 3000));
+			assert_int_equal(ts_stream_status(s[i]), 200);
+			if (i < 4)
+				json_decref(ts_stream_json(s[i], 3000));
 		}
+		usleep(300 * 1000);
 		peak_fds = count_fds(berth.pid);
 		peak_thr = count_threads(berth.pid);
 		/* Each follower holds a client socket, an engine connection
 		 * and a producer thread while it lives. */
-		assert_true(peak_fds >= fds0 + 4);
-		assert_true(peak_thr >= thr0 + 4);
-		for (int i = 0; i < 4; i++)
+		assert_true(peak_fds >= fds0 + 6);
+		assert_true(peak_thr >= thr0 + 6);
+		for (int i = 0; i < 6; i++)
 			ts_stream_close(s[i]);
 		free(path);
+		free(quiet);
 	}
 	t0 = ts_now_ms();
 	while (ts_now_ms() - t0 < 8000) {
