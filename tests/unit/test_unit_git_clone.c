@@ -19,6 +19,7 @@
 #include "tests/support/testsupport.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +446,68 @@ static void test_https_untrusted(void **state)
 	assert_parent_empty();
 }
 
+struct job {
+	char *url;
+	int timeout_ms;
+	int rv;
+	char commit[41];
+	int64_t took_ms;
+};
+
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	struct berth_git_clone_opts o = { .tmp_parent = NULL };
+	struct berth_git_checkout *co = NULL;
+	struct berth_err err;
+	int64_t t0 = ts_now_ms();
+
+	o.url = j->url;
+	o.timeout_ms = j->timeout_ms;
+	o.tmp_parent = parent;
+	j->rv = berth_git_clone(&co, &o, &err);
+	j->took_ms = ts_now_ms() - t0;
+	if (j->rv == 0)
+		snprintf(j->commit, sizeof(j->commit), "%s",
+		         berth_git_checkout_commit(co));
+	berth_git_checkout_free(co);
+	return NULL;
+}
+
+/* Clones on several threads at once keep their own deadlines: one
+ * stuck on a silent server times out while the others finish. */
+static void test_concurrent(void **state)
+{
+	struct job jobs[3] = {
+		{ .url = berth_asprintf("git://127.0.0.1:%d/repo.git",
+		                        fx.daemon_port),
+		  .timeout_ms = 20000 },
+		{ .url
+		  = berth_asprintf("git://127.0.0.1:%d/repo.git", fx.hole_port),
+		  .timeout_ms = 1500 },
+		{ .url = berth_asprintf("http://127.0.0.1:%d/open/repo.git",
+		                        fx.http_port),
+		  .timeout_ms = 20000 },
+	};
+	pthread_t th[3];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, job_main, &jobs[i]), 0);
+	for (size_t i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(jobs[0].rv, 0);
+	assert_string_equal(jobs[0].commit, fx.main_head);
+	assert_int_equal(jobs[1].rv, BERTH_ETIMEDOUT);
+	assert_true(jobs[1].took_ms < 3500);
+	assert_int_equal(jobs[2].rv, 0);
+	assert_string_equal(jobs[2].commit, fx.main_head);
+	for (size_t i = 0; i < 3; i++)
+		free(jobs[i].url);
+	assert_parent_empty();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_https_untrusted),
 		cmocka_unit_test(test_query_token_scrubbed),
+		cmocka_unit_test(test_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
