@@ -7,6 +7,12 @@
  *                        "ssh_passphrase","ssh_known_hosts"},
  *         "timeout_ms","max_bytes"}
  *        -> Runtime.CloneRepo -> 200 {"commit","bytes","entries"}
+ *           (commit: the checked-out id; bytes: the tar uploaded;
+ *           entries: files, folders and links, .git not included)
+ * A git server that refuses or wants credentials is 403
+ * PERMISSION_DENIED (401 is kept for berth's own token); past
+ * timeout_ms 504 DEADLINE_EXCEEDED; past max_bytes 429
+ * RESOURCE_EXHAUSTED; no such repository, branch or commit 404.
  * The gateway checks the shape (fields, types, URL scheme, paths, refs)
  * and answers 400 naming the field; the runtime checks it all again.
  * Credentials are copied into memory the request owns, wiped when it is
