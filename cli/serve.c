@@ -56,6 +56,7 @@ static void usage(FILE *f)
 	      "publisher, the gateway's\n"
 	      "                       subscription (comma-separated); "
 	      "all-in-one: inproc\n"
+	      "                       (BERTH_EVENTS_URL)\n"
 	      "  --socket PATH        the engine's unix socket "
 	      "(BERTH_DOCKER_SOCKET)\n"
 	      "  --no-engine-start    never start dockerd, even as root\n",
@@ -194,7 +195,9 @@ int cmd_serve(int argc, char **argv)
 		    "tcp://HOST:PORT of the runtime service");
 		goto out;
 	}
-	if (events_arg != NULL) {
+	if (events_arg == NULL)
+		events_arg = getenv("BERTH_EVENTS_URL");
+	if (events_arg != NULL && events_arg[0] != '\0') {
 		char *t;
 
 		events_copy = berth_strdup(events_arg);

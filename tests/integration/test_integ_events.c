@@ -13,7 +13,10 @@
  *   quickly;
  * - SSE clients that disconnect give back their descriptors (counted in
  *   /proc/<pid>/fd of berth serve);
- * - bad input: 400 naming the field.
+ * - bad input: 400 naming the field;
+ * - scaled out (gateway --runtime-listen, runtime --dial), the runtime
+ *   dials its publisher to the gateway's events address and the
+ *   gateway's SSE clients get its events.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -512,6 +515,73 @@ static void test_sse_disconnect_frees_fds(void **state)
 	assert_true(after <= before);
 }
 
+static void test_scaled_out_events(void **state)
+{
+	char *dir = ts_tmpdir("ev-scale");
+	char *rt_data = berth_asprintf("%s/runtime", dir);
+	char *url = berth_asprintf("ipc://%s/rt.sock", dir);
+	char *ev_url = berth_asprintf("ipc://%s/ev.sock", dir);
+	char *name
+	    = berth_asprintf("ev-scale-%s-%ld", ts_run_label(), (long)getpid());
+	char *path = berth_asprintf("/api/v1/events?id=%s", name);
+	const char *gw_args[]
+	    = { "--role",           "gateway",      "--runtime-url", url,
+		"--runtime-listen", "--events-url", ev_url,          NULL };
+	struct ts_berth gw, rt, saved = berth;
+	struct sse s;
+	struct sse_rec r;
+	json_t *j = NULL;
+	char *body;
+	bool created = false;
+
+	(void)state;
+	assert_int_equal(ts_berth_start(&gw, NULL, 0, gw_args), 0);
+	setenv("BERTH_EVENTS_URL", ev_url, 1);
+	assert_int_equal(ts_berth_start_runtime_dial(&rt, rt_data, url, true),
+	                 0);
+	unsetenv("BERTH_EVENTS_URL");
+	/* The SSE helper talks to `berth`: point it at this gateway. */
+	berth = gw;
+	for (int i = 0; i < 50; i++) {
+		if (req("GET", "/api/v1/containers", NULL, NULL) == 200)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_int_equal(sse_open(&s, path), 0);
+	/* The PUB side dials in the background: give it a moment. */
+	usleep(500 * 1000);
+	body = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\","
+	                      "\"labels\":{\"berth-test\":\"%s\"}}",
+	                      ts_test_image(), name, ts_run_label());
+	assert_int_equal(req("POST", "/api/v1/containers", body, &j), 201);
+	json_decref(j);
+	while (!created && sse_next(&s, &r, 5000) == 0) {
+		created = strcmp(ts_json_str(r.data, "action"), "create") == 0;
+		assert_non_null(
+		    strstr(ts_json_str(r.data, "source"), "runtime@"));
+		json_decref(r.data);
+	}
+	sse_close(&s);
+	{
+		char *p = berth_asprintf("/api/v1/containers/%s?force=1", name);
+
+		assert_int_equal(req("DELETE", p, NULL, NULL), 204);
+		free(p);
+	}
+	berth = saved;
+	assert_true(created);
+	assert_int_equal(ts_berth_stop(&rt), 0);
+	assert_int_equal(ts_berth_stop(&gw), 0);
+	free(body);
+	free(path);
+	free(name);
+	free(ev_url);
+	free(url);
+	free(rt_data);
+	ts_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_wait_timeout_is_504),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_sse_disconnect_frees_fds),
+		cmocka_unit_test(test_scaled_out_events),
 	};
 
 	return cmocka_run_group_tests_name("events", tests, setup, teardown);
