@@ -967,6 +967,15 @@ static int map_clone_error(int gerr, struct clone_ctx *ctx,
 		    "the git server asks for credentials: give "
 		    "credentials.username and .password "
 		    "(http) or .ssh_private_key (ssh)");
+	/* libssh2 refusing our key (unreadable, wrong passphrase) ends the
+	 * clone without asking the callback again. */
+	if (ctx->auth_tries > 0 && git_error_last() != NULL
+	    && git_error_last()->klass == GIT_ERROR_SSH
+	    && strstr(m, "authenticate") != NULL)
+		return berth_err_set(err, BERTH_EUNAUTH,
+		                     "the ssh key was refused, or it or its "
+		                     "passphrase is wrong: %s",
+		                     m);
 	if (gerr == GIT_ECERTIFICATE)
 		return berth_err_set(err, BERTH_EPERM,
 		                     "server certificate refused: %s", m);

@@ -671,6 +671,8 @@ int ts_git_sshd_start(struct ts_gitfix *f)
 {
 	char *dir = berth_asprintf("%s/ssh", f->root);
 	char *key = berth_asprintf("%s/client", dir);
+	char *keypp = berth_asprintf("%s/client_pp", dir);
+	char *pubpp = NULL, *pubpptext = NULL;
 	char *hostkey = berth_asprintf("%s/host", dir);
 	char *pub = NULL, *hostpub = NULL, *cfg = NULL, *ak = NULL;
 	char *pubtext = NULL, *hostpubtext = NULL, *cfgtext = NULL;
@@ -704,8 +706,22 @@ int ts_git_sshd_start(struct ts_gitfix *f)
 		                    "-f",
 		                    hostkey,
 		                    NULL };
+	const char *const kg3[] = { "/usr/bin/ssh-keygen",
+		                    "-q",
+		                    "-t",
+		                    "ecdsa",
+		                    "-b",
+		                    "256",
+		                    "-m",
+		                    "PEM",
+		                    "-N",
+		                    TS_GIT_SSH_PP,
+		                    "-f",
+		                    keypp,
+		                    NULL };
 	if (ts_git_run(f, NULL, kg1, NULL, 0) != 0
-	    || ts_git_run(f, NULL, kg2, NULL, 0) != 0) {
+	    || ts_git_run(f, NULL, kg2, NULL, 0) != 0
+	    || ts_git_run(f, NULL, kg3, NULL, 0) != 0) {
 		fprintf(stderr, "gitserver: ssh-keygen failed\n");
 		goto out;
 	}
@@ -714,11 +730,24 @@ int ts_git_sshd_start(struct ts_gitfix *f)
 	pubtext = read_file(pub);
 	hostpubtext = read_file(hostpub);
 	f->ssh_key = read_file(key);
-	if (pubtext == NULL || hostpubtext == NULL || f->ssh_key == NULL)
+	f->ssh_key_pp = read_file(keypp);
+	pubpp = berth_asprintf("%s.pub", keypp);
+	pubpptext = read_file(pubpp);
+	if (pubtext == NULL || hostpubtext == NULL || f->ssh_key == NULL
+	    || f->ssh_key_pp == NULL || pubpptext == NULL)
 		goto out;
 	ak = berth_asprintf("%s/authorized_keys", dir);
-	if (write_file(ak, pubtext, strlen(pubtext)) != 0)
-		goto out;
+	{
+		char *both = berth_asprintf("%s%s", pubtext, pubpptext);
+
+		rv = write_file(ak, both, strlen(both));
+		free(both);
+		if (rv != 0) {
+			rv = -1;
+			goto out;
+		}
+		rv = -1;
+	}
 	f->ssh_port = ts_free_port();
 	/* known_hosts: "[127.0.0.1]:port <type> <key>" (comment dropped). */
 	{
@@ -766,6 +795,9 @@ int ts_git_sshd_start(struct ts_gitfix *f)
 out:
 	free(dir);
 	free(key);
+	free(keypp);
+	free(pubpp);
+	free(pubpptext);
 	free(hostkey);
 	free(pub);
 	free(hostpub);
@@ -875,10 +907,11 @@ void ts_git_fixture_fini(struct ts_gitfix *f)
 	ts_rmtree(f->root);
 	free(f->root);
 	free(f->ssh_key);
+	free(f->ssh_key_pp);
 	free(f->ssh_known_hosts);
 	free(f->ssh_log);
 	f->root = NULL;
-	f->ssh_key = f->ssh_known_hosts = f->ssh_log = NULL;
+	f->ssh_key = f->ssh_key_pp = f->ssh_known_hosts = f->ssh_log = NULL;
 }
 
 int ts_dir_count(const char *dir)

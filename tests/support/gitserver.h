@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #define TS_GIT_BIG_BYTES (3u * 1024u * 1024u)
+#define TS_GIT_SSH_PP    "pp-Secret-51"
 
 struct ts_gitfix {
 	char *root; /* owned; the fixture's directory (removed at fini) */
@@ -47,6 +48,7 @@ struct ts_gitfix {
 	pid_t sshd_pid;
 	int ssh_port;
 	char *ssh_key;         /* owned; the client's private key text */
+	char *ssh_key_pp;      /* owned; a second key, under TS_GIT_SSH_PP */
 	char *ssh_known_hosts; /* owned; "[127.0.0.1]:port ecdsa-... ..." */
 	char *ssh_log;         /* owned; sshd's log file */
 

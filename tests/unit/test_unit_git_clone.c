@@ -338,6 +338,29 @@ static void test_ssh(void **state)
 	berth_git_checkout_free(co);
 	co = NULL;
 
+	/* A key under a passphrase; a wrong passphrase is not echoed. */
+	{
+		struct berth_git_clone_cred pp = {
+			.ssh_private_key = fx.ssh_key_pp,
+			.ssh_passphrase = TS_GIT_SSH_PP,
+			.ssh_known_hosts = fx.ssh_known_hosts,
+		};
+		int rv;
+
+		assert_ok(clone_it(&co, url, NULL, NULL, &pp, &err), &err);
+		assert_string_equal(berth_git_checkout_commit(co),
+		                    fx.main_head);
+		berth_git_checkout_free(co);
+		co = NULL;
+		pp.ssh_passphrase = "wrong-Passphrase-77";
+		rv = clone_it(&co, url, NULL, NULL, &pp, &err);
+		printf("# wrong passphrase: %s (%s)\n", err.msg,
+		       berth_code_name(rv));
+		assert_int_equal(rv, BERTH_EUNAUTH);
+		assert_null(strstr(err.msg, "wrong-Passphrase-77"));
+		assert_null(co);
+	}
+
 	/* A host key that is not listed is refused. */
 	assert_int_equal(clone_it(&co, url, NULL, NULL, &other_host, &err),
 	                 BERTH_EPERM);
