@@ -366,8 +366,10 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
 }
 
-/* A streamed exec through libcurl; the NDJSON text. */
-static long stream_exec(const char *body, struct berth_buf *out)
+/* A streamed exec through libcurl; the NDJSON text. The client gives
+ * up after `give_up_ms` (0 = 30 s). */
+static long stream_exec_for(const char *body, struct berth_buf *out,
+                            long give_up_ms)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -383,7 +385,8 @@ static long stream_exec(const char *body, struct berth_buf *out)
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+	                 give_up_ms > 0 ? give_up_ms : 30000L);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
 	curl_slist_free_all(h);
@@ -391,6 +394,11 @@ static long stream_exec(const char *body, struct berth_buf *out)
 	free(auth);
 	free(url);
 	return st;
+}
+
+static long stream_exec(const char *body, struct berth_buf *out)
+{
+	return stream_exec_for(body, out, 0);
 }
 
 /* The last NDJSON line of `text`, parsed. */
@@ -455,6 +463,30 @@ static void test_stream_timeout(void **state)
 	ps = ps_text();
 	assert_null(strstr(ps, "sleep 303"));
 	free(ps);
+}
+
+/* A streamed exec whose client goes away: nobody can read the command's
+ * output any more, so the runtime ends it. */
+static void test_stream_client_leaves(void **state)
+{
+	struct berth_buf out;
+	bool gone = false;
+
+	(void)state;
+	berth_buf_init(&out, 1 << 20);
+	assert_int_equal(
+	    stream_exec_for("{\"command\":[\"sleep\",\"305\"]}", &out, 1500),
+	    -1);
+	berth_buf_fini(&out);
+	for (int i = 0; i < 40 && !gone; i++) {
+		char *ps = ps_text();
+
+		gone = strstr(ps, "sleep 305") == NULL;
+		free(ps);
+		if (!gone)
+			usleep(250 * 1000);
+	}
+	assert_true(gone);
 }
 
 /* --- over nng, straight to a runtime: its API is public too --------- */
@@ -701,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_stream_ndjson),
 		cmocka_unit_test(test_stream_timeout),
+		cmocka_unit_test(test_stream_client_leaves),
 		cmocka_unit_test(test_rpc_refusals),
 		cmocka_unit_test(test_rpc_deadline_and_big_output),
 		cmocka_unit_test(test_rpc_exec_stream),
