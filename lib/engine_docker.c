@@ -1281,6 +1281,12 @@ int docker_container_create(struct berth_engine *e,
 		                   named ? spec->name : "");
 		goto out;
 	}
+	/* Only the engine knows how many CPUs its host has. */
+	if (r.status == 400 && strstr(r.msg, "CPUs") != NULL) {
+		rv = berth_err_set(err, BERTH_EINVAL, "resources.nano_cpus: %s",
+		                   r.msg);
+		goto out;
+	}
 	if (r.status != 201 && r.status != 200) {
 		rv = docker_map_status(&r, BERTH_EEXISTS, "create container",
 		                       err);
