@@ -90,22 +90,27 @@ static void remove_container(const char *id)
 	free(path);
 }
 
-/* Waits (up to 20 s) until the container is no longer running. */
+/* Waits (up to 20 s) until the container has run and stopped (berth's
+ * view comes from its event-fed cache, which may still say "created"
+ * for a container made behind its back). */
 static void wait_exited(const char *id)
 {
 	char *path = berth_asprintf("/api/v1/containers/%s", id);
+	bool done = false;
 
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 200 && !done; i++) {
 		json_t *j = NULL;
-		bool running;
+		const char *st;
 
 		assert_int_equal(req("GET", path, NULL, &j), 200);
-		running = strcmp(ts_json_str(j, "state"), "running") == 0;
+		st = ts_json_str(j, "state");
+		done = strcmp(st, "exited") == 0 || strcmp(st, "stopped") == 0
+		    || strcmp(st, "dead") == 0;
 		json_decref(j);
-		if (!running)
-			break;
-		usleep(100 * 1000);
+		if (!done)
+			usleep(100 * 1000);
 	}
+	assert_true(done);
 	free(path);
 }
 
@@ -716,6 +721,7 @@ static void test_slow_client_gets_everything(void **state)
 	char *path, *text, *p;
 	struct ts_stream *s;
 	size_t len = 0;
+	long first;
 	int n = 0;
 
 	(void)state;
@@ -729,15 +735,20 @@ static void test_slow_client_gets_everything(void **state)
 	usleep(2000 * 1000); /* not reading */
 	text = ts_stream_rest(s, 30000, &len);
 	assert_true(ts_stream_complete(s));
+	/* Every line, in order, to the last. (Podman keeps only the last
+	 * 10 MiB that berth's log rotation allows: its first line is later.) */
+	first = strtol(text, NULL, 10);
+	if (!ts_engine_is_podman())
+		assert_int_equal(first, 0);
 	for (p = text; *p != '\0' && n < 20000; n++) {
 		char *nl = strchr(p, '\n');
 
 		assert_non_null(nl);
-		assert_int_equal(strtol(p, NULL, 10), n);
+		assert_int_equal(strtol(p, NULL, 10), first + n);
 		assert_int_equal(strspn(strchr(p, ' ') + 1, "x"), 1000);
 		p = nl + 1;
 	}
-	assert_int_equal(n, 16000);
+	assert_int_equal(first + n, 16000);
 	free(text);
 	ts_stream_close(s);
 	free(path);
