@@ -359,21 +359,26 @@ static void test_idle_stream_is_freed_without_calls(void **state)
 	struct runtime_streams *ss = runtime_streams_new();
 	struct prod p = { .mode = PUSH_UNTIL_CANCEL, .size = 128 * 1024 };
 	struct prod q = { .mode = WAIT_CANCEL };
-	char id[RUNTIME_STREAM_ID_LEN + 1], id2[RUNTIME_STREAM_ID_LEN + 1];
+	struct prod r = { .mode = PUSH_N, .count = 2, .size = 8 };
+	char id[RUNTIME_STREAM_ID_LEN + 1], id2[RUNTIME_STREAM_ID_LEN + 1],
+	    id3[RUNTIME_STREAM_ID_LEN + 1];
 	Berth__V1__StreamChunk *c = NULL;
 	struct berth_err err;
 
 	(void)state;
 	runtime_streams_set_idle_ms(ss, 150);
-	/* One blocked on a full buffer, one waiting in its engine call. */
+	/* One blocked on a full buffer, one waiting in its engine call,
+	 * one finished whose end nobody read. */
 	assert_ok(runtime_stream_open(ss, run, &p, NULL, id, &err), &err);
 	assert_ok(runtime_stream_open(ss, run, &q, NULL, id2, &err), &err);
-	assert_int_equal(runtime_streams_count(ss), 2);
+	assert_ok(runtime_stream_open(ss, run, &r, NULL, id3, &err), &err);
+	assert_int_equal(runtime_streams_count(ss), 3);
 	/* Nobody calls: the reaper cancels and frees both. */
 	WAIT_FOR(runtime_streams_count(ss) == 0, 3000);
 	assert_int_equal(runtime_streams_count(ss), 0);
 	assert_true(atomic_load(&p.exited));
 	assert_true(atomic_load(&q.exited));
+	assert_true(atomic_load(&r.exited));
 	assert_true(atomic_load(&p.saw_cancel));
 	assert_int_equal(runtime_stream_read(ss, id, 0, 0, 0, &c, &err),
 	                 BERTH_ENOTFOUND);
