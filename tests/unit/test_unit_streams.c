@@ -171,9 +171,10 @@ static void test_long_poll_wakes_at_once(void **state)
 	took = berth_clock_mono_ms() - t0;
 	assert_int_equal(c->n_frames, 1);
 	assert_false(c->done);
-	/* Woken by the push at ~300 ms, not at the 1000 ms poll end. */
+	/* Woken by the push at ~300 ms, not at the 1000 ms poll end
+	 * (slack for a loaded machine). */
 	assert_true(took >= 250);
-	assert_true(took < 600);
+	assert_true(took < 900);
 
 	/* Nothing new: a poll returns empty after its wait. */
 	t0 = berth_clock_mono_ms();
@@ -183,7 +184,7 @@ static void test_long_poll_wakes_at_once(void **state)
 	took = berth_clock_mono_ms() - t0;
 	assert_int_equal(empty->n_frames, 0);
 	assert_false(empty->done);
-	assert_true(took >= 180 && took < 700);
+	assert_true(took >= 180 && took < 900);
 	chunk_free(c);
 	chunk_free(empty);
 	runtime_streams_free(ss);
@@ -207,7 +208,7 @@ static void test_empty_poll_waits_its_time(void **state)
 	took = berth_clock_mono_ms() - t0;
 	assert_int_equal(c->n_frames, 0);
 	assert_false(c->done);
-	assert_true(took >= 900 && took < 1500);
+	assert_true(took >= 900 && took < 2000);
 	chunk_free(c);
 	assert_ok(runtime_stream_close(ss, id, &err), &err);
 	WAIT_FOR(atomic_load(&p.exited), 3000);
