@@ -59,6 +59,7 @@ static const struct {
 	{ "is running or paused", BERTH_EPRECOND },
 	{ "invalid argument", BERTH_EINVAL },
 	{ "no such container", BERTH_ENOTFOUND },
+	{ "does not exist in database", BERTH_ENOTFOUND },
 	{ "no such pod", BERTH_ENOTFOUND },
 	{ "image not known", BERTH_ENOTFOUND },
 	{ "no such image", BERTH_ENOTFOUND },
@@ -248,12 +249,145 @@ static int podman_logs(struct berth_engine *e, const char *id,
 	return remap(docker_logs(e, id, opts, out, tick, arg, &l), &l, err);
 }
 
+/* The body of libpod's wait: the exit code, as text. */
+struct pod_wait {
+	berth_engine_tick_fn tick;
+	void *arg;
+	struct berth_buf body;
+	bool stopped;
+};
+
+static int pod_wait_chunk(void *arg, const char *data, size_t len)
+{
+	struct pod_wait *st = arg;
+
+	return berth_buf_append(&st->body, data, len) != 0 ? BERTH_ELIMIT : 0;
+}
+
+static int pod_wait_tick(void *arg)
+{
+	struct pod_wait *st = arg;
+
+	if (st->tick == NULL || st->tick(st->arg) == 0)
+		return 0;
+	st->stopped = true;
+	return BERTH_ECANCELLED;
+}
+
+/*
+ * Waits for a running container to exit through libpod's wait, which
+ * keeps the exit code of a container removed on exit (the compatible
+ * wait answers 0 and "does not exist in database" for it).
+ */
+static int libpod_wait_exit(struct berth_engine *e, const char *id,
+                            berth_engine_tick_fn tick, void *arg,
+                            int *exit_code, struct berth_err *err)
+{
+	struct pod_wait st;
+	struct berth_buf errbody;
+	struct berth_http_req req = { 0 };
+	struct berth_http_stream_limits limits = {
+		.total_ms = 10L * 365L * 24L * 3600L * 1000L,
+		.low_speed_bytes = 1,
+		.low_speed_s = 10L * 365L * 24L * 3600L,
+		.tick = pod_wait_tick,
+	};
+	char *eid = berth_http_escape(id);
+	char *path = berth_asprintf(
+	    LIBPOD "/containers/%s/wait?condition=exited", eid);
+	char *end = NULL;
+	long status = 0, code;
+	int rv;
+
+	memset(&st, 0, sizeof(st));
+	st.tick = tick;
+	st.arg = arg;
+	berth_buf_init(&st.body, 4096);
+	berth_buf_init(&errbody, BERTH_HTTP_ERRBODY_MAX);
+	req.method = "POST";
+	req.path = path;
+	rv = berth_http_stream(berth_engine_http_target(e), &req, &limits,
+	                       pod_wait_chunk, &st, &status, &errbody, err);
+	if (st.stopped) {
+		rv = berth_err_set(err, BERTH_ECANCELLED,
+		                   "wait for container %.64s: abandoned", id);
+		goto out;
+	}
+	if (rv != 0)
+		goto out;
+	if (status < 200 || status >= 300) {
+		struct docker_reply r;
+
+		docker_reply_init(&r);
+		r.status = status;
+		berth_http_engine_message(errbody.data, errbody.len, r.msg,
+		                          sizeof(r.msg));
+		rv = status == 404 ? berth_err_set(
+		         err, BERTH_ENOTFOUND, "container %.64s not found", id)
+		                   : map_libpod(&r, "wait for container", err);
+		docker_reply_fini(&r);
+		goto out;
+	}
+	code = st.body.data != NULL ? strtol(st.body.data, &end, 10) : 0;
+	if (st.body.data == NULL || end == st.body.data) {
+		rv = berth_err_set_retryable(err, BERTH_EUNAVAIL,
+		                             "wait for container %.64s: the "
+		                             "engine ended the wait without an "
+		                             "answer",
+		                             id);
+		goto out;
+	}
+	*exit_code = code == -1 ? 0 : (int)code;
+out:
+	berth_buf_fini(&st.body);
+	berth_buf_fini(&errbody);
+	free(path);
+	free(eid);
+	return rv;
+}
+
 static int podman_wait(struct berth_engine *e, const char *id,
                        const char *condition, berth_engine_tick_fn tick,
                        void *arg, int *exit_code, struct berth_err *err)
 {
 	struct berth_err l;
+	Berth__V1__ContainerDetail *d = NULL;
+	bool running = false;
 
+	berth_err_clear(&l);
+	/* A running container: its exit code from libpod's wait, which
+	 * survives removal on exit (the compatible wait answers 0 and "does
+	 * not exist in database" for such a container); for "removed" the
+	 * removal is then awaited too. Anything else (never started,
+	 * exited, next-exit) is the compatible wait's, normalised in
+	 * engine_docker_wait.c. */
+	if ((condition == NULL || condition[0] == '\0'
+	     || strcmp(condition, "not-running") == 0
+	     || strcmp(condition, "removed") == 0)
+	    && docker_check_id(id, NULL) == 0
+	    && docker_container_inspect(e, id, &d, &l) == 0) {
+		bool removed
+		    = condition != NULL && strcmp(condition, "removed") == 0;
+		int code = 0, ignored = 0, rv;
+
+		running = d->running;
+		protobuf_c_message_free_unpacked(&d->base, NULL);
+		if (running) {
+			rv = libpod_wait_exit(e, id, tick, arg, &code, &l);
+			if (rv == 0 && removed) {
+				rv = docker_wait(e, id, "removed", tick, arg,
+				                 &ignored, &l);
+				if (rv == BERTH_ENOTFOUND
+				    || (rv != 0
+				        && cause_code(l.msg)
+				            == BERTH_ENOTFOUND))
+					rv = 0; /* gone already */
+			}
+			if (rv == 0)
+				*exit_code = code;
+			return remap(rv, &l, err);
+		}
+	}
 	berth_err_clear(&l);
 	return remap(docker_wait(e, id, condition, tick, arg, exit_code, &l),
 	             &l, err);
