@@ -796,7 +796,7 @@ static void test_tty_container_raw_logs(void **state)
 	json_decref(all);
 
 	path = berth_asprintf("/containers/%s?force=1", id);
-	engine_call("DELETE", path, NULL, NULL);
+	assert_int_equal(engine_call("DELETE", path, NULL, NULL), 204);
 	free(path);
 	berth_buf_fini(&reply);
 	json_decref(body);
