@@ -7,6 +7,10 @@
  * deadline passes (DEADLINE_EXCEEDED, retryable: the container may yet
  * become healthy). A container that is not running, or has no health
  * check, can never become healthy: FAILED_PRECONDITION at once.
+ * timeout_ms 0 means 60 s; longer than 300 s is cut to 300 s, and the
+ * wait also ends a little before the call's own deadline. It asks the
+ * engine, not the state cache: the cache follows events and may lag
+ * the probe that just passed.
  */
 #include "services/runtime/runtime_internal.h"
 
