@@ -320,7 +320,8 @@ static void test_sse_job_events(void **state)
 
 	(void)state;
 	if (!ts_registry_available() || ts_engine_is_podman()) {
-		print_message("skipped: no docker-registry\n");
+		print_message("skipped: needs docker-registry and the docker "
+		              "engine (pushes go through it)\n");
 		return;
 	}
 	memset(&reg, 0, sizeof(reg));
