@@ -146,7 +146,10 @@ int docker_exec_create(struct berth_engine *e, const char *id,
 		                   "no such container %.64s", id);
 		goto out;
 	}
-	if (r.status == 409) {
+	/* Podman answers 500 "container state improper" where Docker says
+	 * 409. */
+	if (r.status == 409
+	    || (r.status == 500 && strstr(r.msg, "state improper") != NULL)) {
 		rv = berth_err_set(err, BERTH_EPRECOND,
 		                   "container %.64s is not running; start it "
 		                   "first",

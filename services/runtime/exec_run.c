@@ -27,7 +27,7 @@
 
 /* After a kill, how long the output may stay open before it is
  * abandoned (a process outside the tree holding it). */
-#define LINGER_AFTER_KILL_MS 3000
+#define LINGER_AFTER_KILL_MS 500
 /* How long a kill waits for an exec the engine has not started yet. */
 #define START_WAIT_STEP_MS 20
 #define START_WAIT_TRIES   1500
@@ -150,10 +150,12 @@ struct run {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool done;    /* the run no longer needs the watchdog */
-	bool killed;  /* the timeout passed and the tree was killed */
-	bool abandon; /* stop reading: kill failed, or output lingers */
-	int kill_rv;  /* why the kill failed */
+	bool done;         /* the run no longer needs the watchdog */
+	bool output_ended; /* exec start returned */
+	int64_t killed_at; /* monotonic ms of the kill */
+	bool killed;       /* the timeout passed and the tree was killed */
+	bool abandon;      /* stop reading: kill failed, or output lingers */
+	int kill_rv;       /* why the kill failed */
 	struct berth_err kill_err;
 	int64_t deadline; /* monotonic ms */
 };
@@ -218,15 +220,15 @@ static int on_tick(void *arg)
 	return 0;
 }
 
-/* Whether the run has finished with the watchdog. */
-static bool run_done(struct run *r)
+/* Whether the exec's output has ended (or the run is over). */
+static bool output_ended(struct run *r)
 {
-	bool done;
+	bool ended;
 
 	pthread_mutex_lock(&r->mu);
-	done = r->done;
+	ended = r->done || r->output_ended;
 	pthread_mutex_unlock(&r->mu);
-	return done;
+	return ended;
 }
 
 /* The container's full id (the kill checks cgroups against it). */
@@ -310,14 +312,14 @@ static int kill_now(struct run *r, bool *killed, struct berth_err *err)
 
 	*killed = false;
 	/* On a busy engine the exec may not have started yet when the
-	 * timeout passes: "not running" without an exit code, or "running"
-	 * before the engine knows its pid. Wait for the pid (or for the
-	 * run to end) rather than leave the process running. */
+	 * timeout passes: "not running" (Docker: without an exit code;
+	 * Podman: with exit code 0), or "running" before the engine knows
+	 * its pid. While its output has not ended, wait for the pid rather
+	 * than leave the process running. */
 	for (int i = 0; i < START_WAIT_TRIES; i++) {
 		rv = berth_engine_ops(r->rt->engine)
 		         ->exec_inspect(r->rt->engine, r->exec_id, &st, err);
-		if (rv != 0 || (st.running && st.pid > 0)
-		    || (!st.running && st.exit_code >= 0) || run_done(r))
+		if (rv != 0 || (st.running && st.pid > 0) || output_ended(r))
 			break;
 		berth_sleep_ms(START_WAIT_STEP_MS);
 	}
@@ -380,6 +382,7 @@ static void *watchdog(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	r->killed = killed;
+	r->killed_at = berth_clock_mono_ms();
 	if (rv != 0) {
 		r->kill_rv = rv;
 		r->kill_err = kerr;
@@ -469,6 +472,9 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
 	}
 	rv = berth_engine_ops(rt->engine)
 	         ->exec_start(rt->engine, exec_id, on_out, on_tick, &r, err);
+	pthread_mutex_lock(&r.mu);
+	r.output_ended = true;
+	pthread_mutex_unlock(&r.mu);
 	if (rv == 0 || (rv == BERTH_ECANCELLED && !r.reader_gone))
 		rv = wait_exit(&r, &code, err);
 
@@ -500,7 +506,10 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
 	}
 	if (rv != 0 && !r.killed)
 		goto out;
-	res->duration_ms = berth_clock_mono_ms() - t0;
+	/* A killed command ran until the kill, not until its output (which
+	 * some engines hold open a while longer) was given up. */
+	res->duration_ms
+	    = (r.killed ? r.killed_at : berth_clock_mono_ms()) - t0;
 	res->timed_out = r.killed;
 	res->exit_code = r.killed ? -1 : code;
 	rv = 0;
