@@ -699,6 +699,66 @@ static void test_bind_mounts(void **state)
 	free(inside);
 }
 
+/*
+ * A read-only root with a bind mount from inside the safe folder: the
+ * upload goes straight into the mounted folder (an engine refuses
+ * uploads into a read-only root), so the files appear on the host.
+ */
+static void test_inject_read_only_root(void **state)
+{
+	char *binds = at("safe/rw"), *name = unique_name("ro"), *body, *path;
+	char *host_file = at("safe/rw/a.txt");
+	json_t *j = NULL;
+	char *id;
+	long st;
+	struct stat sb;
+
+	(void)state;
+	mk_dir("safe/rw");
+	body = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\","
+	                      "\"command\":[\"sleep\",\"300\"],"
+	                      "\"read_only_rootfs\":true,"
+	                      "\"mounts\":[{\"source\":\"%s\","
+	                      "\"target\":\"/data\",\"type\":\"bind\"}],"
+	                      "\"labels\":{\"berth-test\":\"%s\"}}",
+	                      ts_test_image(), name, binds, ts_run_label());
+	st = req("POST", "/api/v1/containers", body, &j);
+	free(body);
+	free(name);
+	assert_int_equal(st, 201);
+	id = berth_strdup(ts_json_str(j, "id"));
+	json_decref(j);
+	path = berth_asprintf("/api/v1/containers/%s/start", id);
+	assert_int_equal(req("POST", path, NULL, NULL), 204);
+	free(path);
+
+	path = berth_asprintf("/api/v1/containers/%s/inject", id);
+	body = berth_asprintf("{\"local_path\":\"%s/safe/src\","
+	                      "\"container_path\":\"/data\"}",
+	                      base);
+	st = req("POST", path, body, &j);
+	free(body);
+	if (st != 200)
+		fail_msg("inject into a read-only root's volume: %ld %s", st,
+		         ts_json_str(json_object_get(j, "error"), "message"));
+	json_decref(j);
+	/* Not into the read-only root itself. */
+	body = berth_asprintf("{\"local_path\":\"%s/safe/src\","
+	                      "\"container_path\":\"/opt/ro\"}",
+	                      base);
+	st = req("POST", path, body, &j);
+	free(body);
+	free(path);
+	json_decref(j);
+	remove_container(id);
+	free(id);
+	assert_int_equal(stat(host_file, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_true(st == 403 || st == 400 || st == 500);
+	free(host_file);
+	free(binds);
+}
+
 /* A berth with no safe_local_paths refuses injection and binds. */
 static void test_no_safe_paths(void **state)
 {
@@ -832,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_put_archive_big),
 		cmocka_unit_test(test_put_archive_too_large),
 		cmocka_unit_test(test_bind_mounts),
+		cmocka_unit_test(test_inject_read_only_root),
 		cmocka_unit_test(test_no_safe_paths),
 		cmocka_unit_test(test_runtime_checks_over_nng),
 	};
