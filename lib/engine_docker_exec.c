@@ -150,10 +150,16 @@ int docker_exec_create(struct berth_engine *e, const char *id,
 	 * 409. */
 	if (r.status == 409
 	    || (r.status == 500 && strstr(r.msg, "state improper") != NULL)) {
-		rv = berth_err_set(err, BERTH_EPRECOND,
-		                   "container %.64s is not running; start it "
-		                   "first",
-		                   id);
+		if (strstr(r.msg, "paused") != NULL)
+			rv = berth_err_set(err, BERTH_EPRECOND,
+			                   "container %.64s is paused; unpause "
+			                   "it first",
+			                   id);
+		else
+			rv = berth_err_set(err, BERTH_EPRECOND,
+			                   "container %.64s is not running; "
+			                   "start it first",
+			                   id);
 		goto out;
 	}
 	if (r.status < 200 || r.status >= 300) {
