@@ -13,7 +13,9 @@
 
 #include "lib/alloc.h"
 
+#include <errno.h>
 #include <microhttpd.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +100,30 @@ static void notify(struct gw_pump *p, enum gw_pump_event ev)
 		p->on_event(p->arg, ev);
 }
 
+/*
+ * Whether the client hung up. MHD notices a closed connection only when
+ * a send fails, and an idle stream sends nothing: so when there is
+ * nothing to send (after a poke, say) the reader peeks at the socket.
+ * A peek consumes nothing; EOF or an error means the client is gone.
+ * Called on the MHD thread that owns the connection, so the socket is
+ * the connection's own.
+ */
+static bool client_gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci
+	    = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char c;
+	ssize_t n;
+
+	if (ci == NULL)
+		return false;
+	n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0)
+		return true;
+	return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
+	    && errno != EINTR;
+}
+
 static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct gw_pump *p = cls;
@@ -124,6 +150,10 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 		p->closed = true;
 		closed = take_closed(p);
 		n = MHD_CONTENT_READER_END_OF_STREAM;
+	} else if (client_gone(p->conn)) {
+		p->closed = true;
+		closed = take_closed(p);
+		n = MHD_CONTENT_READER_END_WITH_ERROR;
 	} else {
 		/* Nothing to send: park the connection until a write. */
 		p->suspended = true;

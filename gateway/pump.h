@@ -14,9 +14,10 @@
  * runtime meanwhile, so back-pressure reaches the engine).
  *
  * A client that goes away is noticed within about a second (the
- * producer calls gw_pump_poke() when it has nothing to send), and the
- * producer hears GW_PUMP_CLOSED once: it then stops, closes what it
- * opened and releases its reference.
+ * producer calls gw_pump_poke() when it has nothing to send; the pump
+ * then peeks at the idle socket), and the producer hears
+ * GW_PUMP_CLOSED once: it then stops, closes what it opened and
+ * releases its reference.
  */
 #ifndef BERTH_GATEWAY_PUMP_H
 #define BERTH_GATEWAY_PUMP_H

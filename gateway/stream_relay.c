@@ -45,7 +45,6 @@ struct relay {
 	char caller[64];
 	enum gw_relay_format format;
 	bool timestamps;
-	int client_fd; /* the client's socket, only peeked at; -1 = unknown */
 
 	pthread_mutex_t mu; /* guards everything below */
 	int refs;
@@ -240,28 +239,6 @@ static int put_done(struct relay *r, struct berth_buf *b,
 	return put_json_line(b, j);
 }
 
-/*
- * Whether the client hung up. MHD notices a closed connection only when
- * a send fails, and an idle stream sends nothing (gw_pump_poke() resumes
- * the connection, but the reader suspends it again without touching the
- * socket): so while idle the relay peeks at the socket itself. A peek
- * consumes nothing. EOF means the client closed (or half-closed, which
- * HTTP clients do not do mid-response).
- */
-static bool client_gone(const struct relay *r)
-{
-	char c;
-	ssize_t n;
-
-	if (r->client_fd < 0)
-		return false;
-	n = recv(r->client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == 0)
-		return true;
-	return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
-	    && errno != EINTR;
-}
-
 /* ---------------------------------------------------------------- RPCs */
 
 static void on_read_done(void *arg, int rv, ProtobufCMessage *output,
@@ -362,17 +339,8 @@ static void deliver(struct relay *r, struct berth_buf *b)
 		if (rv != 0)
 			return; /* the client left: GW_PUMP_CLOSED is due */
 	} else if (!r->ended) {
-		/* Nothing came: let MHD notice a client that left, and look
-		 * ourselves (see client_gone). Ending the response makes MHD
-		 * write to the socket, fail, and close: GW_PUMP_CLOSED. */
-		if (client_gone(r)) {
-			berth_log(BERTH_LOG_DEBUG, "relay_client_gone",
-			          "stream=%s", r->id);
-			send_close(r);
-			r->ended = true;
-			finish_if_ready(r);
-			return;
-		}
+		/* Nothing came: let the pump look at the idle client; one
+		 * that left brings GW_PUMP_CLOSED. */
 		gw_pump_poke(r->pump);
 	}
 	if (r->ended) {
@@ -509,12 +477,6 @@ void gw_relay_start(struct gw_req *rq, const char *stream_id,
 	r->timestamps = opts->timestamps;
 	r->after_seq = opts->after_seq;
 	r->at_bol[1] = r->at_bol[2] = true;
-	{
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		    rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-		r->client_fd = ci != NULL ? (int)ci->connect_fd : -1;
-	}
 	pthread_mutex_init(&r->mu, NULL);
 	r->refs = 1; /* GW_PUMP_CLOSED's */
 	r->pump = gw_pump_start(rq, opts->status > 0 ? opts->status : 200,
