@@ -21,10 +21,14 @@
 #include "tests/support/testsupport.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct ts_berth berth;
@@ -719,6 +723,123 @@ static void test_rpc_exec_stream(void **state)
 	rt_down(&f);
 }
 
+/* The only child of `pid`, from /proc (unshare's child), or 0. */
+static pid_t only_child(pid_t pid)
+{
+	char path[96], buf[64] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+	         (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+/*
+ * A runtime in a pid namespace of its own cannot see the exec's process:
+ * the timeout then answers UNAVAILABLE saying so, rather than pretend,
+ * and never signals whatever process has that number in its namespace.
+ */
+static void test_rpc_other_pid_namespace(void **state)
+{
+	static char *sleeper[] = { "sleep", "306" };
+	extern char **environ;
+	const char *bin = getenv("BERTH_BIN");
+	char *dir = ts_tmpdir("exec-pidns");
+	char *url = berth_asprintf("ipc://%s/runtime.sock", dir);
+	char *log = berth_asprintf("%s/berth.log", dir);
+	char *data = berth_asprintf("%s/data", dir);
+	const char *argv[] = { "unshare",
+		               "--pid",
+		               "--fork",
+		               "--mount-proc",
+		               "--kill-child",
+		               bin != NULL ? bin : "berth",
+		               "serve",
+		               "--role",
+		               "runtime",
+		               "--data",
+		               data,
+		               "--url",
+		               url,
+		               "--no-engine-start",
+		               "--socket",
+		               ts_docker_socket(),
+		               NULL };
+	Berth__V1__ExecRequest in = BERTH__V1__EXEC_REQUEST__INIT;
+	struct berth_rpc_opts o = { .timeout_ms = 15000 };
+	struct berth_rpc_client *cli = NULL;
+	posix_spawn_file_actions_t fa;
+	ProtobufCMessage *m = NULL;
+	struct berth_err err;
+	struct stat st;
+	pid_t pid = 0, child;
+	const char *u = url;
+	bool up = false;
+	int rv, status;
+	char *ps;
+
+	(void)state;
+	mkdir(data, 0700);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	                                 O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log,
+	                                 O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+	rv = posix_spawnp(&pid, "unshare", &fa, NULL, (char **)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	assert_int_equal(rv, 0);
+	for (int i = 0; i < 100 && !up; i++) {
+		up = stat(url + 6, &st) == 0;
+		if (!up)
+			usleep(100 * 1000);
+	}
+	assert_true(up);
+	assert_ok(berth_rpc_client_alloc(&cli, &u, 1, NULL, &err), &err);
+	in.id = running_id;
+	in.command = sleeper;
+	in.n_command = 2;
+	in.timeout_ms = 500;
+	rv = berth_rpc_call(cli, &berth__v1__runtime__descriptor, "ExecCommand",
+	                    &in.base, &m, &o, &err);
+	if (rv != BERTH_EUNAVAIL)
+		fail_msg("expected UNAVAILABLE, got %s: %s",
+		         berth_code_name(rv), err.msg);
+	assert_non_null(strstr(err.msg, "not visible"));
+	assert_null(m);
+	berth_rpc_client_free(cli);
+	/* berth is pid 1 of its namespace: stop it by its outer pid. */
+	child = only_child(pid);
+	assert_true(child > 0);
+	kill(child, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* Berth said it could not: the command is still there; end it. */
+	ps = ps_text();
+	assert_non_null(strstr(ps, "sleep 306"));
+	free(ps);
+	{
+		json_t *j = NULL;
+
+		exec_on(running_id,
+		        "{\"command\":[\"pkill\",\"-KILL\",\"-f\","
+		        "\"sleep 306\"]}",
+		        &j);
+		json_decref(j);
+	}
+	ts_rmtree(dir);
+	free(dir);
+	free(url);
+	free(log);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_rpc_refusals),
 		cmocka_unit_test(test_rpc_deadline_and_big_output),
 		cmocka_unit_test(test_rpc_exec_stream),
+		cmocka_unit_test(test_rpc_other_pid_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
