@@ -41,6 +41,7 @@ static char *tmp;  /* everything of this test; removed at the end */
 static char *safe; /* the operator's SafeLocalPaths */
 static char *url;
 static int name_seq;
+static pid_t git_daemon = -1; /* stopped at teardown if a test failed */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -126,16 +127,6 @@ static void write_file(const char *path, const char *text)
 	close(fd);
 }
 
-/* Skips the rest of a test when the RPC has not landed yet. */
-#define SKIP_IF_UNIMPL(rv)                                                  \
-	do {                                                                \
-		if ((rv) == BERTH_EUNIMPL) {                                \
-			print_message("  (the runtime does not offer this " \
-			              "yet: skipped)\n");                   \
-			skip();                                             \
-		}                                                           \
-	} while (0)
-
 static const char *const sleeper[] = { "sleep", "300" };
 
 /* -------------------------------------------------------------- setup */
@@ -164,11 +155,21 @@ static int group_setup(void **state)
 	return 0;
 }
 
+static void stop_git_daemon(void)
+{
+	if (git_daemon > 0) {
+		kill(git_daemon, SIGTERM);
+		waitpid(git_daemon, NULL, 0);
+		git_daemon = -1;
+	}
+}
+
 static int group_teardown(void **state)
 {
 	int rv;
 
 	(void)state;
+	stop_git_daemon();
 	berth_client_close(cli);
 	rv = ts_berth_stop(&rt);
 	ts_rmtree(tmp);
@@ -339,17 +340,12 @@ static void test_lifecycle(void **state)
 	/* A wait bounded in time ends with DEADLINE_EXCEEDED while the
 	 * container runs. */
 	rv = berth_instance_wait_timeout(inst, 700, &code, &err);
-	if (rv != BERTH_EUNIMPL) {
-		assert_int_equal(rv, BERTH_ETIMEDOUT);
-		assert_int_equal(code, -1);
-	}
+	assert_int_equal(rv, BERTH_ETIMEDOUT);
+	assert_int_equal(code, -1);
 
 	assert_ok(berth_stop_container_timeout(cli, id, 0, &err), &err);
-	rv = berth_instance_wait_timeout(inst, 20000, &code, &err);
-	if (rv != BERTH_EUNIMPL) {
-		assert_ok(rv, &err);
-		assert_int_equal(code, 137); /* SIGKILL */
-	}
+	assert_ok(berth_instance_wait_timeout(inst, 20000, &code, &err), &err);
+	assert_int_equal(code, 137); /* SIGKILL */
 	assert_int_equal(container_status(id), 200);
 	assert_ok(berth_remove_container(cli, id, &err), &err);
 	assert_int_equal(container_status(id), 404);
@@ -386,14 +382,7 @@ static void test_exec(void **state)
 	o.nenvironment = 1;
 	assert_ok(berth_start_container(cli, ts_test_image(), &o, &inst, &err),
 	          &err);
-	rv = berth_instance_exec(inst, sep, &res, &err);
-	if (rv == BERTH_EUNIMPL) {
-		berth_remove_container_force(cli, name, &err);
-		berth_instance_free(inst);
-		free(name);
-		SKIP_IF_UNIMPL(rv);
-	}
-	assert_ok(rv, &err);
+	assert_ok(berth_instance_exec(inst, sep, &res, &err), &err);
 	assert_int_equal(res->exit_code, 3);
 	assert_string_equal(res->stdout_data, "out\n");
 	assert_int_equal(res->stdout_len, 4);
@@ -476,19 +465,11 @@ static void test_inject(void **state)
 	o.nsafe_local_paths = 1;
 	assert_ok(berth_start_container(cli, ts_test_image(), &o, &inst, &err),
 	          &err);
-	rv = berth_instance_inject_local_code(inst, app, "/code", &err);
-	if (rv == BERTH_EUNIMPL) {
-		berth_remove_container_force(cli, name, &err);
-		goto out;
-	}
-	assert_ok(rv, &err);
-	rv = berth_instance_exec(inst, cat, &res, &err);
-	if (rv != BERTH_EUNIMPL) {
-		assert_ok(rv, &err);
-		assert_int_equal(res->exit_code, 0);
-		assert_string_equal(res->stdout_data,
-		                    "hi from the host\ndeeper\n");
-	}
+	assert_ok(berth_instance_inject_local_code(inst, app, "/code", &err),
+	          &err);
+	assert_ok(berth_instance_exec(inst, cat, &res, &err), &err);
+	assert_int_equal(res->exit_code, 0);
+	assert_string_equal(res->stdout_data, "hi from the host\ndeeper\n");
 	/* Outside the operator's list, and outside the options' narrower
 	 * one (inside the operator's): both refused. */
 	assert_int_equal(
@@ -500,7 +481,6 @@ static void test_inject(void **state)
 	    BERTH_EPERM);
 	assert_ok(berth_remove_container_force(cli, name, &err), &err);
 	assert_true(gone_within(name, 5000));
-out:
 	berth_exec_result_free(res);
 	berth_instance_free(inst);
 	free(name);
@@ -508,7 +488,6 @@ out:
 	free(sub);
 	free(other);
 	free(outside);
-	SKIP_IF_UNIMPL(rv);
 }
 
 /* The exit code of the container's own command; with keep_alive=false
@@ -527,14 +506,7 @@ static void test_wait_exit_code(void **state)
 	base_opts(&o, &label, name, seven, 3);
 	assert_ok(berth_start_container(cli, ts_test_image(), &o, &inst, &err),
 	          &err);
-	rv = berth_instance_wait_timeout(inst, 20000, &code, &err);
-	if (rv == BERTH_EUNIMPL) {
-		berth_remove_container_force(cli, name, &err);
-		berth_instance_free(inst);
-		free(name);
-		SKIP_IF_UNIMPL(rv);
-	}
-	assert_ok(rv, &err);
+	assert_ok(berth_instance_wait_timeout(inst, 20000, &code, &err), &err);
 	assert_int_equal(code, 7);
 	assert_ok(berth_remove_container(cli, name, &err), &err);
 	berth_instance_free(inst);
@@ -606,7 +578,6 @@ static void test_clone(void **state)
 	struct berth_kv label;
 	char *name = unique_name();
 	char *commit = NULL;
-	pid_t daemon = -1;
 	int rv = 0;
 
 	(void)state;
@@ -651,10 +622,10 @@ static void test_clone(void **state)
 			             base,
 			             NULL };
 
-		daemon = spawn_quiet(gd, log);
+		git_daemon = spawn_quiet(gd, log);
 		free(base_arg);
 	}
-	assert_true(daemon > 0);
+	assert_true(git_daemon > 0);
 	snprintf(repo, sizeof(repo), "git://127.0.0.1:%d/demo.git", port);
 
 	base_opts(&o, &label, name, sleeper, 2);
@@ -668,15 +639,11 @@ static void test_clone(void **state)
 			break;
 		usleep(200 * 1000);
 	}
-	if (rv != BERTH_EUNIMPL) {
+	{
 		assert_ok(rv, &err);
 		assert_int_equal(strlen(commit), 40);
-		rv = berth_instance_exec(inst, cat, &res, &err);
-		if (rv != BERTH_EUNIMPL) {
-			assert_ok(rv, &err);
-			assert_string_equal(res->stdout_data,
-			                    "cloned by berth\n");
-		}
+		assert_ok(berth_instance_exec(inst, cat, &res, &err), &err);
+		assert_string_equal(res->stdout_data, "cloned by berth\n");
 		/* A scheme berth does not allow. */
 		assert_int_equal(berth_instance_clone_repo(inst, "file:///etc",
 		                                           "/src2", &err),
@@ -699,11 +666,9 @@ static void test_clone(void **state)
 			assert_null(c2);
 			assert_null(strstr(err.msg, "s3cr3t"));
 		}
-		rv = 0;
 	}
 	berth_remove_container_force(cli, name, &err);
-	kill(daemon, SIGTERM);
-	waitpid(daemon, NULL, 0);
+	stop_git_daemon();
 	berth_exec_result_free(res);
 	berth_instance_free(inst);
 	free(commit);
@@ -713,7 +678,6 @@ static void test_clone(void **state)
 	free(bare);
 	free(log);
 	free(readme);
-	SKIP_IF_UNIMPL(rv);
 }
 
 /* One client shared by several threads, each starting and removing its
@@ -839,19 +803,6 @@ static void test_example(void **state)
 	idp = strstr(out, "started container ");
 	if (idp != NULL)
 		sscanf(idp, "started container %79s", id);
-	if (strstr(out, "UNIMPLEMENTED") != NULL) {
-		if (id[0] != '\0')
-			berth_remove_container_force(cli, id, NULL);
-		free(out);
-		free(demo);
-		free(code);
-		free(script);
-		free(log);
-		free(label);
-		print_message("  (an RPC the example needs has not landed: "
-		              "skipped)\n");
-		skip();
-	}
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_non_null(strstr(out, "hello from injected code in /app\n"));
