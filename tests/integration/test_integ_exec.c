@@ -334,6 +334,9 @@ static void test_bad_bodies(void **state)
 		{ "{\"command\":[\"true\"],\"timeout_ms\":-1}", "timeout_ms" },
 		{ "{\"command\":[\"true\"],\"max_output_bytes\":99999999}",
 		  "max_output_bytes" },
+		/* A JSON answer travels in one message: more only streamed. */
+		{ "{\"command\":[\"true\"],\"max_output_bytes\":2000000}",
+		  "stream=1" },
 		{ "[1]", "object" },
 		{ "{\"command\":[\"true\"]", "JSON" },
 	};
