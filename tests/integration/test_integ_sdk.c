@@ -374,7 +374,6 @@ static void test_exec(void **state)
 	struct berth_kv label;
 	char *name = unique_name();
 	int64_t t0;
-	int rv;
 
 	(void)state;
 	base_opts(&o, &label, name, sleeper, 2);
@@ -440,7 +439,6 @@ static void test_inject(void **state)
 	struct berth_options o;
 	struct berth_kv label;
 	char *name = unique_name();
-	int rv;
 
 	(void)state;
 	mkdir(app, 0755);
