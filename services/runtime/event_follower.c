@@ -174,14 +174,18 @@ static int on_tick(void *arg)
 	return atomic_load(&f->stopping) ? 1 : 0;
 }
 
-/* List everything, inspect each, replace the cache's contents. */
+/*
+ * List everything and replace the cache's contents with the summaries
+ * (one engine call, so the cache is in sync at once), then queue every
+ * container for the refresher to inspect in the background.
+ */
 static int resync(struct event_follower *f, struct berth_err *err)
 {
 	Berth__V1__ListContainersRequest all
 	    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
 	Berth__V1__ListContainersReply *list = NULL;
 	Berth__V1__ContainerDetail **ds = NULL;
-	size_t n = 0;
+	size_t n;
 	uint64_t ticket = state_cache_ticket(f->cache);
 	int rv;
 
@@ -189,31 +193,25 @@ static int resync(struct event_follower *f, struct berth_err *err)
 	rv = berth_engine_container_list(f->rt->engine, &all, &list, err);
 	if (rv != 0)
 		return rv;
-	if (list->n_containers > 0)
-		ds = berth_calloc(list->n_containers, sizeof(*ds));
-	for (size_t i = 0; i < list->n_containers; i++) {
-		if (atomic_load(&f->stopping)) {
-			rv = BERTH_ECANCELLED;
-			break;
-		}
-		rv = berth_engine_container_inspect(
-		    f->rt->engine, list->containers[i]->id, &ds[n], err);
-		if (rv == BERTH_ENOTFOUND) {
-			rv = 0; /* removed since the list: not listed */
-			continue;
-		}
-		if (rv != 0)
-			break;
-		n++;
+	n = list->n_containers;
+	if (n > 0)
+		ds = berth_calloc(n, sizeof(*ds));
+	for (size_t i = 0; i < n; i++) {
+		ds[i] = berth_malloc(sizeof(*ds[i]));
+		berth__v1__container_detail__init(ds[i]);
+		/* The summary moves from the list into the detail. */
+		ds[i]->summary = list->containers[i];
+		list->containers[i] = NULL;
+		ds[i]->running = ds[i]->summary->state != NULL
+		    && strcmp(ds[i]->summary->state, "running") == 0;
 	}
+	list->n_containers = 0;
 	protobuf_c_message_free_unpacked(&list->base, NULL);
-	if (rv != 0) {
-		for (size_t i = 0; i < n; i++)
-			protobuf_c_message_free_unpacked(&ds[i]->base, NULL);
-		free(ds);
-		return rv;
-	}
-	state_cache_replace_all(f->cache, ticket, ds, n);
+	pthread_mutex_lock(&f->qmu);
+	for (size_t i = 0; i < n; i++)
+		(void)queue_push(f, ds[i]->summary->id);
+	pthread_mutex_unlock(&f->qmu);
+	state_cache_replace_all(f->cache, ticket, ds, n, true);
 	return 0;
 }
 

@@ -24,6 +24,9 @@ struct entry {
 	char *id;
 	Berth__V1__ContainerDetail *d;
 	uint64_t ticket;
+	/* Only the summary is known (from a list or an event): inspect
+	 * asks the engine, list keeps the engine's status text. */
+	bool partial;
 };
 
 struct exit_rec {
@@ -210,7 +213,7 @@ static struct exit_rec *exit_rec_get(struct state_cache *c, const char *id)
 
 /* Under mu: takes ownership of d. */
 static void put_locked(struct state_cache *c, uint64_t ticket,
-                       Berth__V1__ContainerDetail *d)
+                       Berth__V1__ContainerDetail *d, bool partial)
 {
 	const char *id = d->summary != NULL ? d->summary->id : NULL;
 	struct exit_rec *x;
@@ -234,6 +237,7 @@ static void put_locked(struct state_cache *c, uint64_t ticket,
 		protobuf_c_message_free_unpacked(&e->d->base, NULL);
 		e->d = d;
 		e->ticket = ticket;
+		e->partial = partial;
 		return;
 	}
 	if (c->n == c->cap) {
@@ -244,6 +248,7 @@ static void put_locked(struct state_cache *c, uint64_t ticket,
 	e->id = berth_strdup(id);
 	e->d = d;
 	e->ticket = ticket;
+	e->partial = partial;
 }
 
 void state_cache_put(struct state_cache *c, uint64_t ticket,
@@ -252,7 +257,7 @@ void state_cache_put(struct state_cache *c, uint64_t ticket,
 	if (d == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	put_locked(c, ticket, d);
+	put_locked(c, ticket, d, false);
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -306,7 +311,7 @@ static void patch_create(struct state_cache *c, uint64_t ticket,
 			s->labels[s->n_labels++] = kv;
 		}
 	}
-	put_locked(c, ticket, d);
+	put_locked(c, ticket, d, true);
 }
 
 bool state_cache_patch(struct state_cache *c, uint64_t ticket,
@@ -352,8 +357,13 @@ bool state_cache_patch(struct state_cache *c, uint64_t ticket,
 		set_str(&e->d->health_status, ev->health_status);
 	}
 	if (state != NULL) {
+		char text[96];
+
 		set_str(&e->d->summary->state, state);
-		set_str(&e->d->summary->status, state);
+		/* A partial entry keeps its status text in the summary. */
+		state_cache_status_text(e->d, ev->time_ns / 1000000, text,
+		                        sizeof(text));
+		set_str(&e->d->summary->status, e->partial ? text : state);
 	}
 	e->ticket = ticket;
 	pthread_mutex_unlock(&c->mu);
@@ -389,7 +399,8 @@ void state_cache_drop(struct state_cache *c, uint64_t ticket, const char *id)
 }
 
 void state_cache_replace_all(struct state_cache *c, uint64_t ticket,
-                             Berth__V1__ContainerDetail **ds, size_t n)
+                             Berth__V1__ContainerDetail **ds, size_t n,
+                             bool partial)
 {
 	pthread_mutex_lock(&c->mu);
 	/* Entries the engine no longer lists are gone; those stored after
@@ -413,7 +424,7 @@ void state_cache_replace_all(struct state_cache *c, uint64_t ticket,
 	}
 	for (size_t k = 0; k < n; k++)
 		if (ds[k] != NULL)
-			put_locked(c, ticket, ds[k]);
+			put_locked(c, ticket, ds[k], partial);
 	free(ds);
 	c->in_sync = true;
 	pthread_mutex_unlock(&c->mu);
@@ -523,8 +534,10 @@ bool state_cache_list(struct state_cache *c,
 		if (!matches(d->summary, f, &re, have_re))
 			continue;
 		s = (Berth__V1__ContainerSummary *)msg_copy(&d->summary->base);
-		state_cache_status_text(d, now, text, sizeof(text));
-		set_str(&s->status, text);
+		if (!c->v[i].partial) {
+			state_cache_status_text(d, now, text, sizeof(text));
+			set_str(&s->status, text);
+		}
 		rep->containers[rep->n_containers++] = s;
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -546,7 +559,7 @@ bool state_cache_inspect(struct state_cache *c, const char *ref,
 	pthread_mutex_lock(&c->mu);
 	if (c->in_sync) {
 		e = find_ref(c, ref);
-		if (e != NULL) {
+		if (e != NULL && !e->partial) {
 			*out = (Berth__V1__ContainerDetail *)msg_copy(
 			    &e->d->base);
 			ok = true;

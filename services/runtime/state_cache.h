@@ -74,13 +74,16 @@ bool state_cache_patch(struct state_cache *c, uint64_t ticket,
 void state_cache_drop(struct state_cache *c, uint64_t ticket, const char *id);
 
 /*
- * Resync: the engine's complete set of containers, inspected after
- * `ticket` was taken. Entries not in `ds` are dropped, the others
- * replaced; the cache is in sync afterwards. Takes ownership of the
- * `n` messages and of the array.
+ * Resync: the engine's complete set of containers, listed (or
+ * inspected) after `ticket` was taken. Entries not in `ds` are dropped,
+ * the others replaced; the cache is in sync afterwards. With `partial`
+ * the messages hold only their summary (from a list): inspect then
+ * asks the engine for those until each is stored in full. Takes
+ * ownership of the `n` messages and of the array.
  */
 void state_cache_replace_all(struct state_cache *c, uint64_t ticket,
-                             Berth__V1__ContainerDetail **ds, size_t n);
+                             Berth__V1__ContainerDetail **ds, size_t n,
+                             bool partial);
 
 /*
  * The containers matching `f` (all, labels, name, state, berth_only,
@@ -95,7 +98,8 @@ bool state_cache_list(struct state_cache *c,
 /*
  * The detail of `ref` (full id, name, or unique id prefix).
  * Caller owns `*out`; free with protobuf_c_message_free_unpacked().
- * Returns false when out of sync or not cached (ask the engine then).
+ * Returns false when out of sync, not cached, or known only by its
+ * summary so far (ask the engine then).
  */
 bool state_cache_inspect(struct state_cache *c, const char *ref,
                          Berth__V1__ContainerDetail **out);

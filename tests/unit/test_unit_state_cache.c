@@ -67,7 +67,7 @@ static struct state_cache *filled(void)
 	ds[0] = detail(ID_A, "web-1", "running", 100, true);
 	ds[1] = detail(ID_B, "db", "exited", 200, false);
 	ds[2] = detail(ID_C, "web-2", "created", 300, true);
-	state_cache_replace_all(c, t, ds, 3);
+	state_cache_replace_all(c, t, ds, 3, false);
 	return c;
 }
 
@@ -96,7 +96,7 @@ static void test_out_of_sync_until_resync(void **state)
 	assert_false(state_cache_in_sync(c));
 	assert_false(state_cache_list(c, NULL, &r));
 	assert_false(state_cache_inspect(c, "x", &d));
-	state_cache_replace_all(c, state_cache_ticket(c), NULL, 0);
+	state_cache_replace_all(c, state_cache_ticket(c), NULL, 0, false);
 	assert_true(state_cache_in_sync(c));
 	state_cache_lost(c);
 	assert_false(state_cache_list(c, NULL, &r));
@@ -199,7 +199,7 @@ static void test_resync_drops_vanished(void **state)
 
 	(void)state;
 	ds[0] = detail(ID_B, "db", "running", 200, false);
-	state_cache_replace_all(c, state_cache_ticket(c), ds, 1);
+	state_cache_replace_all(c, state_cache_ticket(c), ds, 1, false);
 	assert_false(state_cache_inspect(c, ID_A, &d));
 	assert_true(state_cache_inspect(c, ID_B, &d));
 	assert_string_equal(d->summary->state, "running");
@@ -272,10 +272,21 @@ static void test_patch_from_events(void **state)
 	ev.labels = labels;
 	ev.nlabels = 1;
 	assert_true(state_cache_patch(c, state_cache_ticket(c), &ev));
-	assert_true(state_cache_inspect(c, "new-one", &d));
-	assert_string_equal(d->summary->state, "created");
-	assert_int_equal(d->summary->n_labels, 1);
-	protobuf_c_message_free_unpacked(&d->base, NULL);
+	{
+		Berth__V1__ListContainersRequest f
+		    = BERTH__V1__LIST_CONTAINERS_REQUEST__INIT;
+		Berth__V1__ListContainersReply *r = NULL;
+
+		f.all = true;
+		f.name = (char *)"new-one";
+		assert_true(state_cache_list(c, &f, &r));
+		assert_int_equal(r->n_containers, 1);
+		assert_string_equal(r->containers[0]->state, "created");
+		assert_int_equal(r->containers[0]->n_labels, 1);
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+	/* Known by its summary only: inspect is the engine's. */
+	assert_false(state_cache_inspect(c, "new-one", &d));
 	state_cache_free(c);
 }
 
