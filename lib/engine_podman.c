@@ -1052,12 +1052,18 @@ static int podman_container_create(struct berth_engine *e,
                                    struct berth_err *err)
 {
 	struct berth_err l;
+	int rv;
 
 	if (spec->pod != NULL && spec->pod[0] != '\0')
 		return podman_create_in_pod(e, spec, labels, nlabels, id, err);
 	berth_err_clear(&l);
-	return remap(docker_container_create(e, spec, labels, nlabels, id, &l),
-	             &l, err);
+	rv = docker_container_create(e, spec, labels, nlabels, id, &l);
+	if (rv != 0 && strstr(l.msg, "SCTP is not allowed") != NULL)
+		return berth_err_set(
+		    err, BERTH_EUNIMPL,
+		    "ports: this runtime drives Podman, which "
+		    "cannot publish sctp ports; use tcp or udp");
+	return remap(rv, &l, err);
 }
 
 /* --- containers: inspect (with the pod) ----------------------------------- */
