@@ -16,8 +16,8 @@
  * Output that is not valid UTF-8 (or holds a NUL byte) comes as
  * "stdout_base64" /
  * "stderr_base64" instead; a truncated text ends with the line
- * "[berth: stdout truncated after N bytes]". The whole answer travels in
- * one RPC message (the gateway's limit is 4 MiB), so max_output_bytes is
+ * "[berth: stdout truncated after N bytes]". The whole answer is one RPC
+ * message and one JSON document held in memory, so max_output_bytes is
  * at most GW_EXEC_JSON_OUTPUT_MAX here; and a command without timeout_ms
  * is killed (timed_out) when the RPC's GW_EXEC_DEFAULT_RPC_MS run out.
  *
@@ -44,7 +44,7 @@
 #define GW_EXEC_ARGV_MAX        4096
 #define GW_EXEC_TIMEOUT_MAX_MS  86400000LL
 #define GW_EXEC_OUTPUT_MAX      (16u << 20)
-#define GW_EXEC_JSON_OUTPUT_MAX (1536u * 1024u)
+#define GW_EXEC_JSON_OUTPUT_MAX (8u << 20)
 /* The RPC outlives the exec's own timeout by this much, so the
  * runtime's answer (timed_out), not the gateway's deadline, decides. */
 #define GW_EXEC_SLACK_MS 5000

@@ -47,6 +47,8 @@
  * connection is dropped instead of answered. */
 #define DISCARD_FACTOR 4
 #define STOP_WAIT_MS   10000
+/* Largest RPC message either way; the runtime accepts as much. */
+#define GW_RPC_MAX_MSG (80u * 1024u * 1024u)
 
 /* ------------------------------------------------------------- requests */
 
@@ -560,6 +562,9 @@ int berth_gateway_start(struct berth_gateway **out,
 	if (rv != 0)
 		goto out;
 	copts.listen = opts->runtime_listen;
+	/* An uploaded tar goes out in one message and two capped exec
+	 * outputs come back in one: allow the runtime's own limit. */
+	copts.max_msg = GW_RPC_MAX_MSG;
 	rv = berth_rpc_client_alloc(&gw->rpc, opts->runtime_urls,
 	                            opts->nruntime_urls, &copts, err);
 	if (rv != 0)

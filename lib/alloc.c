@@ -51,7 +51,8 @@ char *berth_strndup(const char *s, size_t n)
 {
 	char *p = berth_malloc(n + 1);
 
-	memcpy(p, s, n);
+	if (n > 0) /* s may be NULL when n is 0 (empty protobuf bytes) */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

@@ -20,10 +20,12 @@
 #include <string.h>
 
 #define SDK_DEFAULT_TIMEOUT_MS 60000
-#define SDK_PULL_TIMEOUT_MS    (10 * 60 * 1000)
-#define SDK_EXEC_UNTIMED_MS    (10 * 60 * 1000)
-#define SDK_CLONE_DEFAULT_MS   (300 * 1000)
-#define SDK_INJECT_TIMEOUT_MS  (5 * 60 * 1000)
+/* Largest message either way: the runtime accepts as much. */
+#define SDK_MAX_MSG           (80u * 1024u * 1024u)
+#define SDK_PULL_TIMEOUT_MS   (10 * 60 * 1000)
+#define SDK_EXEC_UNTIMED_MS   (10 * 60 * 1000)
+#define SDK_CLONE_DEFAULT_MS  (300 * 1000)
+#define SDK_INJECT_TIMEOUT_MS (5 * 60 * 1000)
 /* Time the runtime needs around a call's own timeout (kill, cleanup). */
 #define SDK_MARGIN_MS 15000
 /* One WaitContainer call waits at most this long; longer waits loop. */
@@ -87,6 +89,7 @@ int berth_client_open(struct berth_client **out, const char *url,
                       struct berth_err *err)
 {
 	struct berth_client *c = NULL;
+	struct berth_rpc_client_opts copts = { 0 };
 	const char *urls[1];
 	int rv;
 
@@ -97,7 +100,9 @@ int berth_client_open(struct berth_client **out, const char *url,
 	c = berth_calloc(1, sizeof(*c));
 	c->timeout_ms = SDK_DEFAULT_TIMEOUT_MS;
 	urls[0] = url;
-	rv = berth_rpc_client_alloc(&c->rpc, urls, 1, NULL, err);
+	/* Exec output and uploads travel in one message each. */
+	copts.max_msg = SDK_MAX_MSG;
+	rv = berth_rpc_client_alloc(&c->rpc, urls, 1, &copts, err);
 	if (rv != 0)
 		goto out;
 	*out = c;

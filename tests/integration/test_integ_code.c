@@ -585,13 +585,11 @@ static void test_put_archive(void **state)
 }
 
 /*
- * A tar of several MiB crosses the gateway, nng and the engine. Kept
- * under 4 MiB for now: the gateway's RPC client still has nng's default
- * message cap (BERTH_RPC_MAX_MSG_DEFAULT, 4 MiB), so bigger uploads get
- * 429 until gateway/server.c raises it to GW_ARCHIVE_MAX_BODY plus the
- * envelope; then this can grow to 48 MiB.
+ * A tar of tens of MiB crosses the gateway, nng and the engine: past
+ * nng's default message cap (4 MiB), which the gateway and the runtime
+ * both raise to carry a GW_ARCHIVE_MAX_BODY upload.
  */
-#define BIG_TAR_BYTES (3u * 1024u * 1024u + 12345u)
+#define BIG_TAR_BYTES (12u * 1024u * 1024u + 12345u)
 
 static void test_put_archive_big(void **state)
 {

@@ -335,7 +335,7 @@ static void test_bad_bodies(void **state)
 		{ "{\"command\":[\"true\"],\"max_output_bytes\":99999999}",
 		  "max_output_bytes" },
 		/* A JSON answer travels in one message: more only streamed. */
-		{ "{\"command\":[\"true\"],\"max_output_bytes\":2000000}",
+		{ "{\"command\":[\"true\"],\"max_output_bytes\":9000000}",
 		  "stream=1" },
 		{ "[1]", "object" },
 		{ "{\"command\":[\"true\"]", "JSON" },
