@@ -130,14 +130,140 @@ int berth_safe_path_check(const char *field, const char *path,
 	return 0;
 }
 
+/* Symlinks followed in one resolution at most, as the kernel's limit. */
+#define WALK_MAX_LINKS 40
+#define WALK_MAX_DEPTH 256
+
+static void close_stack(int *stack, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(stack[i]);
+}
+
+/*
+ * What openat2(RESOLVE_BENEATH) does, one component at a time, for
+ * kernels (and valgrind) without openat2: every component is opened
+ * with O_NOFOLLOW from its opened parent; ".." pops berth's own stack
+ * of opened folders instead of asking the kernel, so a folder moved
+ * away meanwhile cannot lead out; a relative symlink is expanded in
+ * place, an absolute one or one that climbs above `dirfd` is EXDEV.
+ * Returns an O_PATH descriptor or -1 with errno set.
+ */
+static int walk_beneath(int dirfd, const char *rel, unsigned long flags)
+{
+	int stack[WALK_MAX_DEPTH];
+	size_t depth = 0;
+	int links = 0, fd = -1, saved = 0;
+	char *pending = berth_strdup(rel);
+	size_t pos = 0;
+
+	for (;;) {
+		char *name, *slash, target[PATH_MAX];
+		int cur = depth > 0 ? stack[depth - 1] : dirfd;
+		bool last;
+		struct stat st;
+		ssize_t n;
+
+		while (pending[pos] == '/')
+			pos++;
+		if (pending[pos] == '\0') {
+			fd = openat(cur, ".", (int)flags | O_PATH | O_CLOEXEC);
+			saved = errno;
+			break;
+		}
+		name = pending + pos;
+		slash = strchr(name, '/');
+		last = slash == NULL;
+		if (!last)
+			*slash = '\0';
+		pos = last ? strlen(pending) : (size_t)(slash - pending) + 1;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			if (depth == 0) {
+				saved = EXDEV;
+				break;
+			}
+			close(stack[--depth]);
+			continue;
+		}
+		if (fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			saved = errno;
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char *next;
+
+			n = readlinkat(cur, name, target, sizeof(target) - 1);
+			if (n < 0) {
+				saved = errno;
+				break;
+			}
+			target[n] = '\0';
+			if (target[0] == '/') {
+				saved = EXDEV;
+				break;
+			}
+			if (++links > WALK_MAX_LINKS) {
+				saved = ELOOP;
+				break;
+			}
+			next = pending[pos] != '\0'
+			    ? berth_asprintf("%s/%s", target, pending + pos)
+			    : berth_strdup(target);
+			free(pending);
+			pending = next;
+			pos = 0;
+			continue;
+		}
+		if (last) {
+			fd = openat(cur, name,
+			            (int)flags | O_PATH | O_NOFOLLOW
+			                | O_CLOEXEC);
+			saved = errno;
+			break;
+		}
+		if (depth == WALK_MAX_DEPTH) {
+			saved = ENAMETOOLONG;
+			break;
+		}
+		/* A folder swapped for a link since the fstatat fails here. */
+		stack[depth] = openat(
+		    cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (stack[depth] < 0) {
+			saved = errno;
+			break;
+		}
+		depth++;
+	}
+	close_stack(stack, depth);
+	free(pending);
+	if (fd < 0)
+		errno = saved;
+	return fd;
+}
+
+static bool force_walk;
+
+void berth_safe_path_force_walk(bool on)
+{
+	force_walk = on;
+}
+
 static int openat2_beneath(int dirfd, const char *rel, unsigned long flags)
 {
 	struct open_how how;
+	int fd;
 
+	if (force_walk)
+		return walk_beneath(dirfd, rel, flags);
 	memset(&how, 0, sizeof(how));
 	how.flags = flags | O_PATH | O_CLOEXEC;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		return walk_beneath(dirfd, rel, flags);
+	return fd;
 }
 
 /* errno of a resolution -> berth code and message. */

@@ -84,4 +84,11 @@ void berth_safe_target_fini(struct berth_safe_target *t);
 int berth_safe_path_check(const char *field, const char *path,
                           struct berth_err *err);
 
+/*
+ * For tests: resolve without openat2, as on kernels before 5.6 (and
+ * under valgrind, which does not know the call), so both paths are
+ * tested on one machine. Not thread-safe; call before resolving.
+ */
+void berth_safe_path_force_walk(bool on);
+
 #endif

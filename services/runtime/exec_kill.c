@@ -29,9 +29,14 @@
 #define QUIET_WALKS 2
 #define MAX_WALKS   50
 
+/* A member pinned without a pidfd (the kernel or valgrind lacks
+ * pidfd_open): signalled by pid. The tree is stopped before it is
+ * killed, so its pids cannot be reused in between. */
+#define NO_PIDFD (-2)
+
 struct member {
 	int pid;
-	int fd; /* pidfd; -1 for the EPERM listing */
+	int fd; /* pidfd, NO_PIDFD, or -1 for the EPERM listing */
 };
 
 struct tree {
@@ -39,14 +44,28 @@ struct tree {
 	size_t n, cap;
 };
 
+/* A pidfd for `pid`, NO_PIDFD where pidfds do not exist and the
+ * process does, or -1 (errno set). */
 static int pidfd_open_(int pid)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0 && errno == ENOSYS)
+		return kill(pid, 0) == 0 || errno == EPERM ? NO_PIDFD : -1;
+	return fd;
 }
 
-static int pidfd_signal(int fd, int sig)
+static int pidfd_signal(int pid, int fd, int sig)
 {
+	if (fd == NO_PIDFD)
+		return kill(pid, sig);
 	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+}
+
+static void pidfd_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Reads /proc/<pid>/<name> into buf (NUL-terminated); bytes or -1. */
@@ -180,16 +199,16 @@ static size_t walk(const char *proc, struct tree *t, const char *cid, bool stop)
 			continue;
 		if (stop) {
 			fd = pidfd_open_(pid);
-			if (fd < 0)
+			if (fd == -1)
 				continue; /* gone meanwhile */
 			/* Checked after the pidfd pins the process: the
 			 * number now names what fd names, or fd is dead. */
 			if (ppid_of(proc, pid) != ppid
 			    || !in_container(proc, pid, cid)) {
-				close(fd);
+				pidfd_close(fd);
 				continue;
 			}
-			(void)pidfd_signal(fd, SIGSTOP);
+			(void)pidfd_signal(pid, fd, SIGSTOP);
 		} else if (!in_container(proc, pid, cid)) {
 			continue;
 		}
@@ -232,7 +251,7 @@ int exec_kill_tree(const char *proc, int pid, const char *container_id,
 		return berth_err_set(err, BERTH_EINVAL,
 		                     "exec kill: no process or container id");
 	fd = pidfd_open_(pid);
-	if (fd < 0 || !in_container(proc, pid, container_id)) {
+	if (fd == -1 || !in_container(proc, pid, container_id)) {
 		rv = berth_err_set(err, BERTH_EUNAVAIL,
 		                   "the exec's process (pid %d on the engine "
 		                   "host) is not visible to this runtime: it "
@@ -241,7 +260,7 @@ int exec_kill_tree(const char *proc, int pid, const char *container_id,
 		                   pid);
 		goto out;
 	}
-	if (pidfd_signal(fd, SIGSTOP) != 0) {
+	if (pidfd_signal(pid, fd, SIGSTOP) != 0) {
 		if (errno == ESRCH)
 			goto out; /* ended by itself */
 		if (errno == EPERM && ns != NULL) {
@@ -272,10 +291,9 @@ int exec_kill_tree(const char *proc, int pid, const char *container_id,
 		}
 	}
 	for (size_t i = 0; i < t.n; i++)
-		(void)pidfd_signal(t.v[i].fd, SIGKILL);
+		(void)pidfd_signal(t.v[i].pid, t.v[i].fd, SIGKILL);
 out:
-	if (fd >= 0)
-		close(fd);
+	pidfd_close(fd);
 	tree_fini(&t);
 	return rv;
 }

@@ -392,6 +392,11 @@ int main(void)
 		cmocka_unit_test(test_swapped_for_symlink),
 		cmocka_unit_test(test_fini_accepts_null),
 	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	failed = cmocka_run_group_tests_name("openat2", tests, setup, teardown);
+	/* The same cases through the walk used where openat2 is missing. */
+	berth_safe_path_force_walk(true);
+	failed += cmocka_run_group_tests_name("walk", tests, setup, teardown);
+	return failed;
 }
