@@ -11,7 +11,8 @@
  * holds): a client that cannot keep up gets a final "event: overflow"
  * record and its stream ends, so memory never grows without bound.
  * Idle streams get a ": keepalive" comment every 15 s and are poked
- * every second so a client that left is noticed and freed.
+ * every second, so a client that left is noticed (the pump looks at
+ * its socket) and freed within about a second.
  */
 #ifndef BERTH_GATEWAY_EVENTS_SUB_H
 #define BERTH_GATEWAY_EVENTS_SUB_H
