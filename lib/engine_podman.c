@@ -13,7 +13,9 @@
  *  - pods exist only in libpod (/v4.0.0/libpod/pods/...), and a
  *    container joins one only through libpod's container create;
  *  - an archive upload to a missing folder succeeds on Podman (Docker:
- *    404), so the folder is checked first.
+ *    404), so the folder is checked first;
+ *  - a running container's wait goes through libpod, which keeps the
+ *    exit code of a container removed on exit.
  * Event names and wait on a never-started container are normalised in
  * the shared Docker files (engine_docker_events.c, engine_docker_wait.c).
  */
@@ -1144,14 +1146,94 @@ static int podman_container_inspect(struct berth_engine *e, const char *id,
 
 /* --- archive ---------------------------------------------------------- */
 
-/* Archive uploads: errors mapped by cause. */
+/* Stream callback of the folder check: any byte means the folder is
+ * there; stop at once rather than download it. */
+static int probe_chunk(void *arg, const char *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	*(bool *)arg = true;
+	return BERTH_ECANCELLED;
+}
+
+/*
+ * Whether folder `path` exists in container `id`: GET .../archive,
+ * abandoned at its first byte (the HTTP helper makes no HEAD request).
+ * `*exists` is set on return 0.
+ */
+static int folder_exists(struct berth_engine *e, const char *id,
+                         const char *path, bool *exists, struct berth_err *err)
+{
+	struct berth_buf errbody;
+	struct berth_http_req req = { 0 };
+	struct berth_http_stream_limits limits = { .total_ms = 30000 };
+	char *eid = berth_http_escape(id), *epath = berth_http_escape(path);
+	char *full
+	    = berth_asprintf(API "/containers/%s/archive?path=%s", eid, epath);
+	bool got = false;
+	long status = 0;
+	int rv;
+
+	berth_buf_init(&errbody, BERTH_HTTP_ERRBODY_MAX);
+	req.method = "GET";
+	req.path = full;
+	rv = berth_http_stream(berth_engine_http_target(e), &req, &limits,
+	                       probe_chunk, &got, &status, &errbody, err);
+	if (got) {
+		*exists = true;
+		rv = 0;
+	} else if (rv == 0 && status >= 200 && status < 300) {
+		*exists = true;
+	} else if (rv == 0 && status == 404) {
+		char msg[ENGINE_MSG_MAX];
+
+		/* 404 for a missing container too: say which. */
+		berth_http_engine_message(errbody.data, errbody.len, msg,
+		                          sizeof(msg));
+		if (cause_code(msg) == BERTH_ENOTFOUND
+		    && strstr(msg, "container") != NULL)
+			rv = berth_err_set(err, BERTH_ENOTFOUND,
+			                   "container %.64s not found", id);
+		else
+			*exists = false;
+	} else if (rv == 0) {
+		*exists = true; /* let the upload itself report */
+	}
+	berth_buf_fini(&errbody);
+	free(full);
+	free(epath);
+	free(eid);
+	return rv;
+}
+
+/*
+ * Podman extracts into a folder that does not exist (creating it);
+ * Docker answers 404. The folder is checked first, so both engines
+ * refuse the same uploads.
+ */
 static int podman_archive_put(struct berth_engine *e, const char *id,
                               const char *path, const void *tar, size_t len,
                               struct berth_err *err)
 {
 	struct berth_err l;
+	bool exists = true;
+	int rv;
 
 	berth_err_clear(&l);
+	rv = docker_check_id(id, err);
+	if (rv == 0)
+		rv = berth_validate_container_path("path", path, err);
+	if (rv != 0)
+		return rv;
+	rv = folder_exists(e, id, path, &exists, &l);
+	if (rv == 0 && !exists)
+		return berth_err_set(
+		    err, BERTH_ENOTFOUND,
+		    "folder %.128s does not exist in container "
+		    "%.64s",
+		    path, id);
+	if (rv != 0)
+		return remap(rv, &l, err);
 	return remap(docker_archive_put(e, id, path, tar, len, &l), &l, err);
 }
 

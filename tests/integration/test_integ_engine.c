@@ -716,6 +716,42 @@ static void test_start_and_stop_twice(void **state)
 	free(id);
 }
 
+/* An upload into a folder the container lacks is NOT_FOUND on both
+ * engines (Podman alone would create the folder), and nothing is made. */
+static void test_archive_missing_folder(void **state)
+{
+	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+	static const char empty_tar[1024]; /* two zero blocks: end of archive */
+	struct berth_err err;
+	char *id = NULL;
+	json_t *j = NULL;
+	char *path;
+
+	(void)state;
+	spec.command_line = "sleep 300";
+	assert_ok(create(&spec, &id, &err), &err);
+	assert_ok(berth_engine_container_start(eng, id, &err), &err);
+	assert_ok(berth_engine_ops(eng)->archive_put(eng, id, "/tmp", empty_tar,
+	                                             sizeof(empty_tar), &err),
+	          &err);
+	assert_int_equal(
+	    berth_engine_ops(eng)->archive_put(
+	        eng, id, "/no/such/dir", empty_tar, sizeof(empty_tar), &err),
+	    BERTH_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "/no/such/dir"));
+	assert_int_equal(berth_engine_ops(eng)->archive_put(
+	                     eng, "berth-itest-no-such-container", "/tmp",
+	                     empty_tar, sizeof(empty_tar), &err),
+	                 BERTH_ENOTFOUND);
+	path = berth_asprintf("/v1.41/containers/%s/archive?path=/no/such/dir",
+	                      id);
+	assert_int_equal(raw("GET", path, &j), 404);
+	json_decref(j);
+	free(path);
+	assert_ok(berth_engine_container_stop(eng, id, 0, &err), &err);
+	free(id);
+}
+
 static void test_duplicate_name(void **state)
 {
 	Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
@@ -1307,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_spec_round_trip),
 		cmocka_unit_test(test_start_and_stop_twice),
 		cmocka_unit_test(test_duplicate_name),
+		cmocka_unit_test(test_archive_missing_folder),
 		cmocka_unit_test(test_missing_image),
 		cmocka_unit_test(test_unknown_id),
 		cmocka_unit_test(test_list_by_label),
