@@ -4,6 +4,8 @@
  */
 #include "services/runtime/runtime_internal.h"
 
+#include "services/runtime/events_pub.h"
+
 #include "lib/alloc.h"
 #include "lib/validate.h"
 
@@ -56,8 +58,10 @@ void rt_pull_image(Berth__V1__Runtime_Service *svc,
 	                       payload, len, &err);
 	if (rv != 0)
 		goto out;
-	if (created)
+	if (created) {
+		events_pub_job(runtime_pub(rt), "queued", job);
 		runtime_runner_wake(rt);
+	}
 out:
 	if (rv != 0) {
 		rt_fail(call, &err, "PullImage");

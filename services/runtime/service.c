@@ -202,15 +202,16 @@ void berth_runtime_stop(struct berth_runtime *rt)
 
 	if (rt == NULL)
 		return;
-	/* Stop taking requests first, then the runner and the follower,
-	 * then what they use. Long waits in handlers give up first. */
+	/* Stop taking requests first, then the runner, the streams'
+	 * producers and the follower, then what they use. Long waits in
+	 * handlers give up first. */
 	atomic_store(&full->closing, true);
 	berth_rpc_server_free(rt->server);
 	runtime_runner_stop(rt);
+	runtime_streams_free(rt->streams);
 	event_follower_stop(full->follower);
 	events_pub_free(full->pub);
 	state_cache_free(full->cache);
-	runtime_streams_free(rt->streams);
 	berth_engine_free(rt->engine);
 	berth_store_close(rt->store);
 	pthread_cond_destroy(&rt->create_done);

@@ -6,7 +6,7 @@
  *   create, start, die (with the exit code) and destroy, in that order,
  *   with strictly increasing ids; wait answers the exit code;
  * - an SSE client on type=job sees a pull from a loopback registry go
- *   running -> succeeded;
+ *   queued -> running -> succeeded;
  * - wait on a remove_on_exit (AutoRemove) container that already ended
  *   and was removed still answers its exit code with removed=true;
  * - a wait that times out answers 504 DEADLINE_EXCEEDED, retryable,
@@ -316,7 +316,7 @@ static void test_sse_job_events(void **state)
 	struct sse s;
 	char *ref = NULL, *body, *job_id;
 	json_t *j = NULL;
-	bool running = false, succeeded = false;
+	bool queued = false, running = false, succeeded = false;
 
 	(void)state;
 	if (!ts_registry_available() || ts_engine_is_podman()) {
@@ -346,8 +346,14 @@ static void test_sse_job_events(void **state)
 		job = json_object_get(r.data, "job");
 		act = ts_json_str(r.data, "action");
 		if (strcmp(ts_json_str(job, "id"), job_id) == 0) {
-			if (strcmp(act, "running") == 0)
+			if (strcmp(act, "queued") == 0) {
+				assert_false(running);
+				queued = true;
+			}
+			if (strcmp(act, "running") == 0) {
+				assert_true(queued);
 				running = true;
+			}
 			if (strcmp(act, "succeeded") == 0) {
 				assert_true(running);
 				assert_string_equal(ts_json_str(job, "state"),
