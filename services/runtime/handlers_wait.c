@@ -146,8 +146,11 @@ static int wait_run(struct berth_runtime *rt, const Berth__V1__WaitRequest *in,
 	if (rv == BERTH_ECANCELLED && wt.expired) {
 		rv = berth_err_set_retryable(
 		    err, BERTH_ETIMEDOUT,
-		    "container %.64s is not %s after %d ms; wait again", in->id,
-		    cond, timeout_ms);
+		    "container %.64s %s after %d ms; wait again", in->id,
+		    strcmp(cond, "removed") == 0         ? "was not removed"
+		        : strcmp(cond, "next-exit") == 0 ? "did not exit"
+		                                         : "was still running",
+		    timeout_ms);
 		goto out;
 	}
 	if (rv == BERTH_ECANCELLED) {
