@@ -5,7 +5,7 @@
  *   POST   /api/v1/pods             {"name","labels":{},"ports":{...}}
  *          labels and ports as a container's (ports: seed 001's map,
  *          host port -> container port); 201 with the pod
- *   GET    /api/v1/pods?label=k=v   pods, filtered by labels (all match)
+ *   GET    /api/v1/pods?label=k=v   {"pods":[...]}, filtered by labels (all match)
  *   GET    /api/v1/pods/{id}        one pod, with its containers
  *   POST   /api/v1/pods/{id}/start, /stop   204
  *   DELETE /api/v1/pods/{id}?force=1        204 (force: with containers)
@@ -126,7 +126,8 @@ static void finish_list(struct gw_req *rq, const ProtobufCMessage *out)
 
 	for (size_t i = 0; i < r->n_pods; i++)
 		json_array_append_new(a, pod_json(r->pods[i]));
-	gw_respond_json(rq, 200, a);
+	/* The same shape as the container list: room for more members. */
+	gw_respond_json(rq, 200, json_pack("{s:o}", "pods", a));
 }
 
 void gw_h_pods_list(struct gw_req *rq)

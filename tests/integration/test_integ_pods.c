@@ -72,11 +72,12 @@ static size_t run_pods(const char *name, json_t **match)
 {
 	char *path = berth_asprintf("/api/v1/pods?label=berth-test=%s",
 	                            ts_run_label());
-	json_t *a = NULL, *p;
+	json_t *reply = NULL, *a, *p;
 	size_t i, n;
 
-	assert_int_equal(req("GET", path, NULL, &a), 200);
+	assert_int_equal(req("GET", path, NULL, &reply), 200);
 	free(path);
+	a = json_object_get(reply, "pods");
 	assert_true(json_is_array(a));
 	n = json_array_size(a);
 	if (match != NULL) {
@@ -88,7 +89,7 @@ static size_t run_pods(const char *name, json_t **match)
 				*match = json_incref(p);
 		}
 	}
-	json_decref(a);
+	json_decref(reply);
 	return n;
 }
 
@@ -277,7 +278,7 @@ static void test_pod_lifecycle(void **state)
 	                      ts_run_label());
 	j = NULL;
 	assert_int_equal(req("GET", path, NULL, &j), 200);
-	assert_int_equal(json_array_size(j), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "pods")), 0);
 	json_decref(j);
 	free(path);
 

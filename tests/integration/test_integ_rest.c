@@ -133,7 +133,7 @@ static void test_runtime_info_matches_seed(void **state)
 	(void)state;
 	st = req("GET", "/api/v1/runtime/info", NULL, &j);
 	assert_int_equal(st, 200);
-	assert_string_equal(ts_json_str(j, "runtime"), "docker");
+	assert_string_equal(ts_json_str(j, "runtime"), ts_engine_runtime());
 	assert_string_equal(ts_json_str(j, "socket_path"), ts_docker_socket());
 	assert_true(json_is_boolean(json_object_get(j, "rootless")));
 	assert_true(json_is_string(json_object_get(j, "build_dir")));
@@ -275,9 +275,17 @@ static void test_sctp_port_passes_gateway_and_runtime(void **state)
 	json_t *j = NULL;
 
 	(void)state;
-	/* Both layers check ports: they must agree on what is allowed. */
-	assert_int_equal(req("POST", "/api/v1/containers", body, &j), 201);
-	remove_container(ts_json_str(j, "id"));
+	/* Both layers check ports: they must agree on what is allowed.
+	 * Podman 4.3 cannot publish sctp: its driver says so (501). */
+	if (ts_engine_is_podman()) {
+		assert_int_equal(req("POST", "/api/v1/containers", body, &j),
+		                 501);
+		assert_string_equal(ts_error_code(j), "UNIMPLEMENTED");
+	} else {
+		assert_int_equal(req("POST", "/api/v1/containers", body, &j),
+		                 201);
+		remove_container(ts_json_str(j, "id"));
+	}
 	json_decref(j);
 	free(body);
 	free(name);
