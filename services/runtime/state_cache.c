@@ -550,6 +550,66 @@ bool state_cache_list(struct state_cache *c,
 	return true;
 }
 
+/* The status text of one borrowed summary. */
+struct status_text {
+	char text[96];
+};
+
+bool state_cache_list_borrowed(struct state_cache *c,
+                               const Berth__V1__ListContainersRequest *f,
+                               state_cache_reply_fn fn, void *arg)
+{
+	Berth__V1__ListContainersReply rep
+	    = BERTH__V1__LIST_CONTAINERS_REPLY__INIT;
+	Berth__V1__ContainerSummary *shallow = NULL;
+	Berth__V1__ContainerSummary **ptrs = NULL;
+	struct status_text *status = NULL;
+	regex_t re;
+	bool have_re = false;
+	int64_t now = berth_clock_unix_ms();
+
+	if (f != NULL && f->name != NULL && f->name[0] != '\0')
+		have_re = regcomp(&re, f->name, REG_EXTENDED | REG_NOSUB) == 0;
+	pthread_mutex_lock(&c->mu);
+	if (!c->in_sync) {
+		pthread_mutex_unlock(&c->mu);
+		if (have_re)
+			regfree(&re);
+		return false;
+	}
+	if (c->n > 0) {
+		shallow = berth_calloc(c->n, sizeof(*shallow));
+		ptrs = berth_calloc(c->n, sizeof(*ptrs));
+		status = berth_calloc(c->n, sizeof(*status));
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const Berth__V1__ContainerDetail *d = c->v[i].d;
+		size_t k = rep.n_containers;
+
+		if (!matches(d->summary, f, &re, have_re))
+			continue;
+		shallow[k] = *d->summary; /* borrows every field */
+		if (!c->v[i].partial) {
+			state_cache_status_text(d, now, status[k].text,
+			                        sizeof(status[k].text));
+			shallow[k].status = status[k].text;
+		}
+		ptrs[k] = &shallow[k];
+		rep.n_containers++;
+	}
+	if (rep.n_containers > 1)
+		qsort(ptrs, rep.n_containers, sizeof(*ptrs), newest_first);
+	rep.containers = ptrs;
+	fn(arg, &rep);
+	pthread_mutex_unlock(&c->mu);
+	if (have_re)
+		regfree(&re);
+	free(status);
+	free(ptrs);
+	free(shallow);
+	return true;
+}
+
 bool state_cache_inspect(struct state_cache *c, const char *ref,
                          Berth__V1__ContainerDetail **out)
 {

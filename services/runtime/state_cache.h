@@ -95,6 +95,22 @@ bool state_cache_list(struct state_cache *c,
                       const Berth__V1__ListContainersRequest *f,
                       Berth__V1__ListContainersReply **out);
 
+/* Receives a borrowed list reply; it must pack or copy what it needs
+ * before it returns (an RPC closure does). */
+typedef void (*state_cache_reply_fn)(void *arg,
+                                     const Berth__V1__ListContainersReply *r);
+
+/*
+ * As state_cache_list(), without copying: the reply handed to `fn`
+ * borrows the cached summaries and is valid only during the call, made
+ * under the cache's lock (so `fn` must not call into the cache). This
+ * is the list RPC's path: 200 containers cost one pack, not 200 deep
+ * copies. Returns false (`fn` not called) when out of sync.
+ */
+bool state_cache_list_borrowed(struct state_cache *c,
+                               const Berth__V1__ListContainersRequest *f,
+                               state_cache_reply_fn fn, void *arg);
+
 /*
  * The detail of `ref` (full id, name, or unique id prefix).
  * Caller owns `*out`; free with protobuf_c_message_free_unpacked().

@@ -71,14 +71,36 @@ static struct state_cache *filled(void)
 	return c;
 }
 
+/* The ids of a list reply in order, one line each. */
+static void ids_of(const Berth__V1__ListContainersReply *r, char *out,
+                   size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < r->n_containers && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s\n",
+		                         r->containers[i]->id);
+}
+
+static void borrowed_ids(void *arg, const Berth__V1__ListContainersReply *r)
+{
+	ids_of(r, arg, 1024);
+}
+
+/* Lists through both paths (copied and borrowed): they must agree. */
 static size_t list_n(struct state_cache *c,
                      const Berth__V1__ListContainersRequest *f,
                      char first_id[80])
 {
 	Berth__V1__ListContainersReply *r = NULL;
+	char copied[1024], borrowed[1024] = "unset";
 	size_t n;
 
 	assert_true(state_cache_list(c, f, &r));
+	assert_true(state_cache_list_borrowed(c, f, borrowed_ids, borrowed));
+	ids_of(r, copied, sizeof(copied));
+	assert_string_equal(copied, borrowed);
 	n = r->n_containers;
 	if (first_id != NULL)
 		snprintf(first_id, 80, "%s", n > 0 ? r->containers[0]->id : "");
