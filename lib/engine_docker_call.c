@@ -24,16 +24,19 @@ void docker_reply_fini(struct docker_reply *r)
 	berth_buf_fini(&r->body);
 }
 
-/*
- * One request to the engine. `path` is below /v1.41 and already
- * escaped; `body` (may be NULL) is serialised here. On return 0 the
- * status, body and (for non-2xx) the one-line message are in `r`.
- */
 int docker_call(struct berth_engine *e, const char *method, const char *path,
                 const json_t *body, long timeout_ms, struct docker_reply *r,
                 struct berth_err *err)
 {
-	char *full = berth_asprintf(API "%s", path);
+	return docker_call_at(e, API, method, path, body, timeout_ms, r, err);
+}
+
+int docker_call_at(struct berth_engine *e, const char *prefix,
+                   const char *method, const char *path, const json_t *body,
+                   long timeout_ms, struct docker_reply *r,
+                   struct berth_err *err)
+{
+	char *full = berth_asprintf("%s%s", prefix, path);
 	char *text = NULL;
 	struct berth_http_req req = { 0 };
 	int rv;

@@ -41,6 +41,12 @@ int docker_call(struct berth_engine *e, const char *method, const char *path,
                 const json_t *body, long timeout_ms, struct docker_reply *r,
                 struct berth_err *err);
 
+/* As docker_call() below another API prefix (Podman's "/v4.0.0/libpod"). */
+int docker_call_at(struct berth_engine *e, const char *prefix,
+                   const char *method, const char *path, const json_t *body,
+                   long timeout_ms, struct docker_reply *r,
+                   struct berth_err *err);
+
 /*
  * Maps a non-2xx status to a berth code with "<what>: <engine message>".
  * `conflict` is the code for 409 (EEXISTS or EPRECOND).

@@ -405,34 +405,7 @@ static int libpod_call(struct berth_engine *e, const char *method,
                        const char *path, const json_t *body,
                        struct docker_reply *r, struct berth_err *err)
 {
-	char *full = berth_asprintf(LIBPOD "%s", path);
-	char *text = NULL;
-	struct berth_http_req req = { 0 };
-	int rv;
-
-	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
-		if (text == NULL) {
-			rv = berth_err_set(err, BERTH_EINTERNAL,
-			                   "cannot serialise engine request");
-			goto out;
-		}
-	}
-	req.method = method;
-	req.path = full;
-	req.body = text;
-	req.body_len = text != NULL ? strlen(text) : 0;
-	rv = berth_http_do(berth_engine_http_target(e), &req, &r->status,
-	                   &r->body, err);
-	if (rv != 0)
-		goto out;
-	if (r->status < 200 || r->status >= 300)
-		berth_http_engine_message(r->body.data, r->body.len, r->msg,
-		                          sizeof(r->msg));
-out:
-	free(text);
-	free(full);
-	return rv;
+	return docker_call_at(e, LIBPOD, method, path, body, 0, r, err);
 }
 
 /* A pod id or name: the container allow-list (hex ids, plain names). */
