@@ -99,7 +99,7 @@ int cmd_exec(int argc, char **argv)
 	json_t *reply = NULL;
 	char *path = NULL, *id = NULL;
 	long status;
-	int ch, rv = 2;
+	int ch, first, rv = 2;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+e:w:u:t:h", opts, NULL)) != -1) {
@@ -137,11 +137,15 @@ int cmd_exec(int argc, char **argv)
 		default: exec_usage(stderr); goto out;
 		}
 	}
-	if (argc - optind < 2) {
+	/* "berth exec ID -- CMD ...": the "--" only separates. */
+	first = optind + 1;
+	if (first < argc && strcmp(argv[first], "--") == 0)
+		first++;
+	if (optind >= argc || first >= argc) {
 		exec_usage(stderr);
 		goto out;
 	}
-	for (int i = optind + 1; i < argc; i++)
+	for (int i = first; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	json_object_set(body, "command", cmd);
 	if (json_object_size(env) > 0)

@@ -155,6 +155,69 @@ static void test_run_ps_inspect_stop_rm(void **state)
 	free(name);
 }
 
+/* exec (the command's exit status, its two streams, 124 on timeout),
+ * logs and wait (the exit code of a killed container). */
+static void test_exec_logs_wait(void **state)
+{
+	char *name
+	    = berth_asprintf("cli-x-%ld-%s", (long)getpid(), ts_run_label());
+	char *label = berth_asprintf("berth-test=%s", ts_run_label());
+	const char *run_args[] = { "run",
+		                   "--name",
+		                   name,
+		                   "-l",
+		                   label,
+		                   "-c",
+		                   "echo from-the-log; sleep 300",
+		                   ts_test_image(),
+		                   NULL };
+	const char *exec_args[]
+	    = { "exec", "-e", "WHO=cli", name,
+		"--",   "sh", "-c",      "echo out-$WHO; echo err >&2; exit 5",
+		NULL };
+	const char *timeout_args[]
+	    = { "exec", "-t", "300", name, "sleep", "30", NULL };
+	const char *logs_args[] = { "logs", "-n", "5", name, NULL };
+	const char *stop_args[] = { "stop", "-t", "0", name, NULL };
+	const char *wait_args[] = { "wait", name, NULL };
+	const char *rm_args[] = { "rm", "-f", name, NULL };
+	struct run_result r;
+
+	(void)state;
+	r = run(run_args);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+
+	r = run(exec_args);
+	assert_int_equal(r.status, 5);
+	assert_string_equal(r.out, "out-cli\n");
+	assert_string_equal(r.err, "err\n");
+	run_free(&r);
+
+	r = run(timeout_args);
+	assert_int_equal(r.status, 124);
+	assert_non_null(strstr(r.err, "timed out"));
+	run_free(&r);
+
+	r = run(logs_args);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "from-the-log"));
+	run_free(&r);
+
+	r = run(stop_args);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	r = run(wait_args);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(strtol(r.out, NULL, 10), 137);
+	run_free(&r);
+	r = run(rm_args);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	free(label);
+	free(name);
+}
+
 static void test_errors_and_usage(void **state)
 {
 	const char *rm_args[] = { "rm", "no-such-container-cli", NULL };
@@ -204,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_ps_inspect_stop_rm),
+		cmocka_unit_test(test_exec_logs_wait),
 		cmocka_unit_test(test_errors_and_usage),
 		cmocka_unit_test(test_pull_of_missing_image_exits_1),
 	};
