@@ -33,6 +33,9 @@
 struct gw_auth {
 	struct berth_store *store;
 	char *admin_path;
+	/* The token lookup, prepared once (under the store's lock): every
+	 * request runs it, and parsing it each time showed in profiles. */
+	sqlite3_stmt *check_st;
 };
 
 static const struct berth_migration migrations[] = {
@@ -344,6 +347,7 @@ void gw_auth_close(struct gw_auth *auth)
 {
 	if (auth == NULL)
 		return;
+	sqlite3_finalize(auth->check_st);
 	berth_store_close(auth->store);
 	free(auth->admin_path);
 	free(auth);
@@ -374,10 +378,13 @@ int gw_auth_check(struct gw_auth *auth, const char *authorization,
 	berth_sha256_hex(tok, strlen(tok), hash);
 
 	berth_store_lock(auth->store);
-	rc = sqlite3_prepare_v2(berth_store_db(auth->store),
-	                        "SELECT name, hash FROM tokens "
-	                        "WHERE hash = ?1 AND revoked = 0",
-	                        -1, &st, NULL);
+	rc = SQLITE_OK;
+	if (auth->check_st == NULL)
+		rc = sqlite3_prepare_v2(berth_store_db(auth->store),
+		                        "SELECT name, hash FROM tokens "
+		                        "WHERE hash = ?1 AND revoked = 0",
+		                        -1, &auth->check_st, NULL);
+	st = auth->check_st;
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
@@ -396,7 +403,10 @@ int gw_auth_check(struct gw_auth *auth, const char *authorization,
 	} else if (rc != SQLITE_DONE) {
 		rv = berth_store_error(auth->store, rc, "tokens", err);
 	}
-	sqlite3_finalize(st);
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st); /* the hash is on our stack */
+	}
 	berth_store_unlock(auth->store);
 	explicit_bzero(hash, sizeof(hash));
 	if (rv != 0)
