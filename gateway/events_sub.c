@@ -360,19 +360,28 @@ fail:
 	return rv;
 }
 
+void gw_events_quiesce(struct gw_events *ev)
+{
+	if (ev == NULL || atomic_exchange(&ev->stopping, true))
+		return;
+	if (ev->started)
+		pthread_join(ev->thread, NULL);
+	ev->started = false;
+	if (ev->open)
+		nng_close(ev->sock);
+	ev->open = false;
+}
+
 void gw_events_stop(struct gw_events *ev)
 {
 	struct sse_client *c;
 
 	if (ev == NULL)
 		return;
-	atomic_store(&ev->stopping, true);
-	if (ev->started)
-		pthread_join(ev->thread, NULL);
-	if (ev->open)
-		nng_close(ev->sock);
-	/* The server ended every pump before this (their CLOSED freed
-	 * the clients); whatever is left is ended here. */
+	gw_events_quiesce(ev);
+	/* Called after the HTTP daemon stopped: every pump was detached
+	 * and its CLOSED freed its client, so no callback can come now;
+	 * whatever is left is freed here. */
 	pthread_mutex_lock(&ev->mu);
 	c = ev->clients;
 	ev->clients = NULL;
@@ -398,8 +407,12 @@ void gw_events_attach(struct gw_events *ev, struct gw_req *rq, const char *type,
 	c->type = type != NULL ? berth_strdup(type) : NULL;
 	c->id = id != NULL ? berth_strdup(id) : NULL;
 	c->last_ms = berth_clock_mono_ms();
-	c->pump = gw_pump_start(rq, 200, "text/event-stream", on_pump_event, c);
+	/* Listed under the lock the pump's CLOSED takes, so a stop that
+	 * ends the pump at once still finds (and frees) the client. */
 	pthread_mutex_lock(&ev->mu);
+	c->pump = gw_pump_start(rq, 200, "text/event-stream", on_pump_event, c);
+	if (atomic_load(&ev->stopping))
+		gw_pump_finish(c->pump); /* the feed is ending: so is this */
 	c->next = ev->clients;
 	ev->clients = c;
 	/* A first comment, so the client sees the stream is open. */

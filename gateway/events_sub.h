@@ -39,7 +39,13 @@ int gw_events_start(struct gw_events **out,
                     const struct berth_gateway_opts *opts,
                     struct berth_err *err);
 
-/* Stops the subscription and ends every SSE stream. Accepts NULL. */
+/* Stops receiving: no event reaches a client after this, and new SSE
+ * clients are ended at once. Accepts NULL; idempotent. */
+void gw_events_quiesce(struct gw_events *ev);
+
+/* Quiesces, then frees the feed and what is left of its clients. Call
+ * it after the HTTP daemon has stopped (a client's pump calls back into
+ * the feed until its connection is over). Accepts NULL. */
 void gw_events_stop(struct gw_events *ev);
 
 /*

@@ -103,6 +103,9 @@ struct gw_req {
 	char *scratch;                    /* owned; any one string */
 	gw_finish_fn finish;
 	bool finish_errors; /* finish also on failure, with out NULL */
+	/* The call must never be resent (exec: a resend after a lost
+	 * connection would run the command twice). */
+	bool no_resend;
 
 	pthread_mutex_t mu; /* guards the rpc_* fields */
 	bool rpc_done;
@@ -140,6 +143,8 @@ struct berth_gateway {
  * `rq`), suspends the connection, and arranges for `finish` to build the
  * response once the reply is in. On any failure the response is an error
  * already. `mutating` sends rq->request_id as the idempotency key.
+ * nng resends the call if the runtime's connection drops, unless
+ * rq->no_resend is set.
  * `timeout_ms` 0 = 30 s.
  */
 void gw_rpc_start(struct gw_req *rq, const char *method,

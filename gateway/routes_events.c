@@ -20,6 +20,7 @@ void gw_h_events(struct gw_req *rq)
 	static const char *const allowed[] = { "type", "id", NULL };
 	const char *type, *id;
 	struct berth_err err;
+	bool stopping;
 
 	if (gw_req_query_only(rq, allowed) != 0)
 		return;
@@ -44,9 +45,13 @@ void gw_h_events(struct gw_req *rq)
 		gw_respond_err(rq, &err);
 		return;
 	}
-	if (rq->gw->events == NULL) {
+	pthread_mutex_lock(&rq->gw->mu);
+	stopping = rq->gw->stopping;
+	pthread_mutex_unlock(&rq->gw->mu);
+	if (stopping || rq->gw->events == NULL) {
 		gw_respond_error(rq, BERTH_EUNAVAIL, true,
-		                 "the event feed is not running");
+		                 stopping ? "the gateway is shutting down"
+		                          : "the event feed is not running");
 		return;
 	}
 	gw_events_attach(rq->gw->events, rq, type, id);

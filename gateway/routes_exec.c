@@ -443,6 +443,9 @@ void gw_h_container_exec(struct gw_req *rq)
 	rq->in.exec.user = x->user != NULL ? x->user : (char *)"";
 	rq->in.exec.timeout_ms = timeout_ms;
 	rq->in.exec.max_output_bytes = (uint64_t)max_out;
+	/* Exec is not idempotent: never resent, even if the runtime's
+	 * connection drops under the call. */
+	rq->no_resend = true;
 	if (stream) {
 		gw_rpc_start(rq, "ExecStream", &rq->in.exec.base, false, 0,
 		             finish_stream);

@@ -208,7 +208,8 @@ void gw_rpc_start(struct gw_req *rq, const char *method,
 	berth_err_clear(&err);
 	o.timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
 	o.request_id = mutating ? rq->request_id : NULL;
-	o.idempotent = true; /* reads, or writes carrying a request id */
+	/* Reads, and writes carrying a request id, may be resent. */
+	o.idempotent = !rq->no_resend;
 	o.caller = rq->caller;
 	o.trace_id = rq->request_id;
 	rq->finish = finish;
@@ -626,8 +627,7 @@ void berth_gateway_stop(struct berth_gateway *gw)
 	 * callbacks resume the suspended connections, which MHD must not
 	 * hold at stop. */
 	gw_pumps_end_all(gw);
-	gw_events_stop(gw->events);
-	gw->events = NULL;
+	gw_events_quiesce(gw->events);
 	berth_rpc_client_free(gw->rpc);
 	deadline = berth_clock_mono_ms() + STOP_WAIT_MS;
 	while (atomic_load(&gw->inflight) > 0
@@ -635,6 +635,10 @@ void berth_gateway_stop(struct berth_gateway *gw)
 		usleep(10 * 1000);
 	if (gw->mhd != NULL)
 		MHD_stop_daemon(gw->mhd);
+	/* After the daemon: SSE clients' pumps call back into the feed
+	 * until their connections are over. */
+	gw_events_stop(gw->events);
+	gw->events = NULL;
 	/* Requests still being answered read no rpc after this point:
 	 * gw->stopping makes gw_rpc_start refuse. */
 	gw->rpc = NULL;

@@ -479,15 +479,17 @@ void gw_relay_start(struct gw_req *rq, const char *stream_id,
 	r->at_bol[1] = r->at_bol[2] = true;
 	pthread_mutex_init(&r->mu, NULL);
 	r->refs = 1; /* GW_PUMP_CLOSED's */
+	berth_buf_init(&empty, RELAY_OUT_MAX);
+	/* Locked before the pump exists: a gateway stop may end the pump
+	 * (GW_PUMP_CLOSED, which takes r->mu) the moment it is listed, and
+	 * must find r->pump set and this start finished. */
+	pthread_mutex_lock(&r->mu);
 	r->pump = gw_pump_start(rq, opts->status > 0 ? opts->status : 200,
 	                        r->format == GW_RELAY_TEXT
 	                            ? "text/plain; charset=utf-8"
 	                            : "application/x-ndjson",
 	                        on_pump_event, r);
-	/* The first read; the pump cannot close before the response is
-	 * queued, which happens after this returns. */
-	berth_buf_init(&empty, RELAY_OUT_MAX);
-	pthread_mutex_lock(&r->mu);
+	/* The first read. */
 	r->ended = false;
 	deliver(r, &empty);
 	pthread_mutex_unlock(&r->mu);
