@@ -262,6 +262,17 @@ static int discard(void *arg, enum berth_output_stream s, const char *data,
 	return 0;
 }
 
+/* How long the in-container kill may take before it counts as failed:
+ * a stalled engine must not hold the watchdog (and its RPC) forever. */
+#define KILL_EXEC_MS 10000
+
+static int kill_exec_tick(void *arg)
+{
+	const int64_t *deadline = arg;
+
+	return berth_clock_mono_ms() >= *deadline;
+}
+
 /* The EPERM fallback: `kill -KILL <pids>` as root inside the container,
  * with the pids of the container's own namespace. */
 static int kill_by_exec(struct run *r, const struct exec_kill_ns_pids *ns,
@@ -271,6 +282,7 @@ static int kill_by_exec(struct run *r, const struct exec_kill_ns_pids *ns,
 	struct berth_exec_spec spec = { 0 };
 	struct berth_exec_state st = { 0 };
 	char **argv = berth_calloc(ns->n + 2, sizeof(char *));
+	int64_t deadline = berth_clock_mono_ms() + KILL_EXEC_MS;
 	char *eid = NULL;
 	int rv;
 
@@ -283,8 +295,8 @@ static int kill_by_exec(struct run *r, const struct exec_kill_ns_pids *ns,
 	spec.user = "0";
 	rv = ops->exec_create(r->rt->engine, r->cref, &spec, &eid, err);
 	if (rv == 0)
-		rv = ops->exec_start(r->rt->engine, eid, discard, NULL, NULL,
-		                     err);
+		rv = ops->exec_start(r->rt->engine, eid, discard,
+		                     kill_exec_tick, &deadline, err);
 	if (rv == 0)
 		rv = ops->exec_inspect(r->rt->engine, eid, &st, err);
 	if (rv == 0 && st.exit_code != 0)

@@ -426,8 +426,10 @@ void rt_list_containers(Berth__V1__Runtime_Service *svc,
 			rv = berth_validate_label_key("label",
 			                              in->labels[i]->key, &err);
 	}
+	/* A name filter is matched as the engine does (a regex), so only
+	 * name characters are taken: no pattern can be slow or crash. */
 	if (rv == 0 && in->name[0] != '\0')
-		rv = berth_validate_text("name", in->name, 128, &err);
+		rv = berth_validate_name("name", in->name, &err);
 	if (rv == 0 && in->state[0] != '\0')
 		rv = berth_validate_name("state", in->state, &err);
 	for (size_t i = 0; i < in->n_labels && rv == 0; i++) {

@@ -95,6 +95,11 @@ static int from_memory(struct berth_runtime *rt, const char *ref,
 			break;
 		berth_sleep_ms(MEMORY_STEP_MS);
 	}
+	if (!known && removed)
+		return berth_err_set(err, BERTH_ENOTFOUND,
+		                     "container %.64s was removed before its "
+		                     "exit code was seen",
+		                     ref);
 	if (!known)
 		return berth_err_set(err, BERTH_ENOTFOUND, "no container %.64s",
 		                     ref);

@@ -139,6 +139,11 @@ int berth_runtime_start(struct berth_runtime **out,
 	snprintf(rt->holder, sizeof(rt->holder), "runtime@%s/%ld", host,
 	         (long)getpid());
 
+	if (rt->streams == NULL) {
+		rv = berth_err_set(err, BERTH_EINTERNAL,
+		                   "cannot start the stream reaper thread");
+		goto fail;
+	}
 	rv = ensure_dir(opts->data_dir, err);
 	if (rv != 0)
 		goto fail;

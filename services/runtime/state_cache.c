@@ -386,7 +386,8 @@ void state_cache_drop(struct state_cache *c, uint64_t ticket, const char *id)
 
 		if (x->name == NULL && d->summary->name != NULL)
 			x->name = berth_strdup(d->summary->name);
-		if (!x->have_exit && d->summary->state != NULL
+		/* A partial entry (summary only) does not know the code. */
+		if (!x->have_exit && !e->partial && d->summary->state != NULL
 		    && strcmp(d->summary->state, "exited") == 0) {
 			x->exit_code = d->exit_code;
 			x->oom_killed = d->oom_killed;
@@ -665,10 +666,12 @@ bool state_cache_last_exit(struct state_cache *c, const char *ref,
 		    || (rlen >= 4 && strncmp(x->id, ref, rlen) == 0))
 			hit = x;
 	}
-	if (hit != NULL && (hit->have_exit || hit->removed)) {
+	/* Removed with no exit code seen is not an exit code of 0. */
+	if (hit != NULL)
+		*removed = hit->removed;
+	if (hit != NULL && hit->have_exit) {
 		*exit_code = hit->exit_code;
 		*oom_killed = hit->oom_killed;
-		*removed = hit->removed;
 		ok = true;
 	}
 	pthread_mutex_unlock(&c->mu);

@@ -126,7 +126,9 @@ void state_cache_note_exit(struct state_cache *c, const char *id,
 
 /*
  * The remembered exit of `ref` (id, id prefix or name): returns true
- * with `*exit_code`, `*oom_killed` and `*removed` set when known.
+ * with `*exit_code` and `*oom_killed` set when its exit code was seen.
+ * `*removed` is set whenever `ref` is remembered at all, so a caller
+ * can tell "removed, code unknown" (false, removed) from "not known".
  */
 bool state_cache_last_exit(struct state_cache *c, const char *ref,
                            int *exit_code, bool *oom_killed, bool *removed);

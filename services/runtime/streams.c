@@ -233,10 +233,14 @@ struct runtime_streams *runtime_streams_new(void)
 	pthread_mutex_init(&ss->mu, NULL);
 	cond_init_mono(&ss->reap);
 	ss->idle_ms = RUNTIME_STREAM_IDLE_MS;
-	/* Without a reaper, forgotten streams are still expired lazily by
-	 * the next call; a failed thread start is not fatal. */
+	/* Without the reaper nothing would ever free a finished or
+	 * forgotten stream: refuse to run without it. */
 	ss->reaper_started
 	    = pthread_create(&ss->reaper, NULL, reaper_main, ss) == 0;
+	if (!ss->reaper_started) {
+		runtime_streams_free(ss);
+		return NULL;
+	}
 	return ss;
 }
 

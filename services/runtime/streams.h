@@ -38,7 +38,8 @@ struct runtime_stream;
 typedef int (*runtime_stream_run_fn)(struct runtime_stream *s, void *arg,
                                      struct berth_err *err);
 
-/* Caller owns the result; free with runtime_streams_free(). */
+/* Caller owns the result; free with runtime_streams_free(). NULL when
+ * the reaper thread cannot start. */
 struct runtime_streams *runtime_streams_new(void);
 
 /* Cancels every stream and joins its producer. Accepts NULL. */

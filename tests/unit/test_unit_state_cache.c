@@ -226,8 +226,9 @@ static void test_resync_drops_vanished(void **state)
 	assert_true(state_cache_inspect(c, ID_B, &d));
 	assert_string_equal(d->summary->state, "running");
 	protobuf_c_message_free_unpacked(&d->base, NULL);
-	/* The vanished one is remembered as removed. */
-	assert_true(state_cache_last_exit(c, ID_A, &code, &oom, &removed));
+	/* The vanished one is remembered as removed, but it was running:
+	 * its exit code is unknown, which is not an exit code of 0. */
+	assert_false(state_cache_last_exit(c, ID_A, &code, &oom, &removed));
 	assert_true(removed);
 	state_cache_free(c);
 }
