@@ -77,6 +77,11 @@ static bool has_prefix_ci(const char *s, const char *p)
 	return strncasecmp(s, p, strlen(p)) == 0;
 }
 
+/* libgit2 is started once per process (git_init_once, below). */
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static int git_init_rv;
+static void git_init_once(void);
+
 /* Splits "[user@]host[:port]" of a scheme URL and checks the parts. */
 static int check_authority(const char *field, const char *a, size_t n,
                            bool user_allowed, struct berth_err *err)
@@ -180,6 +185,22 @@ int berth_git_url_check(const char *field, const char *url, bool allow_local,
 		const char *colon = strchr(url, ':');
 		const char *slash = strchr(url, '/');
 
+		const char *at = strchr(url, '@');
+
+		/* "user:pw@host:path": the first colon would be taken for
+		 * the host's; a password never goes in the URL. */
+		if (at != NULL && (slash == NULL || at < slash)) {
+			const char *ucolon
+			    = memchr(url, ':', (size_t)(at - url));
+
+			if (ucolon != NULL)
+				return berth_err_set(
+				    err, BERTH_EINVAL,
+				    "%s: secrets in the URL are refused; "
+				    "give them in the credentials field",
+				    field);
+			colon = strchr(at, ':');
+		}
 		if (colon != NULL && (slash == NULL || colon < slash)
 		    && colon[1] != '\0') {
 			return check_authority(
@@ -208,6 +229,13 @@ static bool is_hex(const char *s, size_t n)
 int berth_git_ref_check(const char *branch, const char *commit,
                         struct berth_err *err)
 {
+	/* libgit2 keeps its error state in thread-local storage that
+	 * exists only after git_libgit2_init(): a first call before it
+	 * could write into another library's slot. */
+	pthread_once(&git_once, git_init_once);
+	if (git_init_rv != 0)
+		return berth_err_set(err, BERTH_EINTERNAL,
+		                     "libgit2 could not start");
 	if (branch != NULL && branch[0] != '\0') {
 		char ref[300];
 		int valid = 0;
@@ -476,8 +504,6 @@ static int stream_new(git_stream **out, const char *host, const char *port)
 
 /* ------------------------------------------------------ process setup */
 
-static pthread_once_t git_once = PTHREAD_ONCE_INIT;
-static int git_init_rv;
 static bool have_ssh_memory;
 
 static void git_init_once(void)
@@ -909,26 +935,31 @@ static void scrub_userinfo(char *s)
 static void git_msg(char *out, size_t cap, const struct clone_ctx *ctx)
 {
 	const git_error *ge = git_error_last();
-	char buf[200];
+	const char *msg = ge != NULL && ge->message != NULL
+	    ? ge->message
+	    : "unknown libgit2 error";
+	/* Scrubbed whole, then cut: a secret past the cut would otherwise
+	 * be cut in half and missed. */
+	size_t bcap = strlen(msg) + 8;
+	char *buf = berth_malloc(bcap);
 	const char *q;
 
-	snprintf(buf, sizeof(buf), "%s",
-	         ge != NULL && ge->message != NULL ? ge->message
-	                                           : "unknown libgit2 error");
+	snprintf(buf, bcap, "%s", msg);
 	/* Secrets: replaced where they appear verbatim. */
 	if (ctx != NULL) {
-		scrub_secret(buf, sizeof(buf), ctx->cred->password);
-		scrub_secret(buf, sizeof(buf), ctx->cred->ssh_passphrase);
+		scrub_secret(buf, bcap, ctx->cred->password);
+		scrub_secret(buf, bcap, ctx->cred->ssh_passphrase);
 		scrub_userinfo(buf);
 		/* A query string may carry a token: cut it. */
 		q = strchr(ctx->opts->url, '?');
 		if (q != NULL)
-			scrub_secret(buf, sizeof(buf), q);
+			scrub_secret(buf, bcap, q);
 	}
 	for (char *p = buf; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = ' ';
-	snprintf(out, cap, "%s", buf);
+	snprintf(out, cap < 200 ? cap : 200, "%s", buf);
+	free(buf);
 }
 
 static int map_clone_error(int gerr, struct clone_ctx *ctx,
@@ -1144,6 +1175,9 @@ static int checkout(struct berth_git_checkout *co, git_repository *repo,
 		goto out;
 	}
 	copts.checkout_strategy = GIT_CHECKOUT_FORCE;
+	/* The blobs as stored, sized above: filters (eol, ident) could
+	 * write more than max_bytes allowed. */
+	copts.disable_filters = 1;
 	rv = git_checkout_tree(repo, (const git_object *)commit, &copts);
 	if (rv == 0 && nonempty(ctx->opts->commit))
 		rv = git_repository_set_head_detached(repo,
@@ -1321,7 +1355,15 @@ int berth_git_clone(struct berth_git_checkout **out,
 	                                    : BERTH_GIT_DEFAULT_MAX_BYTES;
 	ctx.ssh_port = ssh_port_of(opts->url);
 	pthread_mutex_init(&ctx.mu, NULL);
-	pthread_cond_init(&ctx.cv, NULL);
+	{
+		/* The watchdog's deadline is on the monotonic clock. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&ctx.cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (nonempty(ctx.cred->ssh_private_key) && !have_ssh_memory) {
 		rv = write_key(&key_path, tmpl, ctx.cred->ssh_private_key, err);
 		if (rv != 0)
@@ -1343,6 +1385,9 @@ int berth_git_clone(struct berth_git_checkout **out,
 	copts.fetch_opts.callbacks.sideband_progress = cb_sideband;
 	copts.fetch_opts.callbacks.payload = &ctx;
 	copts.fetch_opts.proxy_opts.type = GIT_PROXY_NONE;
+	/* A redirect would hand the caller's credentials to another
+	 * host: not followed. */
+	copts.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	copts.remote_cb = cb_remote;
 
 	cur_ctx = &ctx;

@@ -140,6 +140,7 @@ static void test_url_check(void **state)
 		"https://token@example.com/a.git",
 		"git://u@example.com/a.git",
 		"ssh://u:pw@example.com/a.git",
+		"user:secretpw@example.com:repo.git",
 		"ftp://example.com/a.git",
 		"https:///a.git",
 		"https://exa mple.com/a",
@@ -158,6 +159,7 @@ static void test_url_check(void **state)
 		assert_int_equal(err.code, BERTH_EINVAL);
 		assert_non_null(strstr(err.msg, "repo_url"));
 		assert_null(strstr(err.msg, "pass"));
+		assert_null(strstr(err.msg, "secretpw"));
 	}
 	/* Only the operator's allow_local opens local clones. */
 	assert_int_equal(
