@@ -25,6 +25,7 @@
 #include "lib/engine_http.h"
 #include "lib/validate.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,13 @@ static int libpod_wait_exit(struct berth_engine *e, const char *id,
 		                   "wait for container %.64s: abandoned", id);
 		goto out;
 	}
+	if (rv == BERTH_ELIMIT) {
+		rv = berth_err_set(err, BERTH_EINTERNAL,
+		                   "wait for container %.64s: the engine's "
+		                   "reply is too long",
+		                   id);
+		goto out;
+	}
 	if (rv != 0)
 		goto out;
 	if (status < 200 || status >= 300) {
@@ -457,10 +465,26 @@ static bool loopback_registry(const char *ref)
 	if (slash == NULL)
 		return false;
 	n = (size_t)(slash - ref);
-	return (n >= 9 && strncmp(ref, "localhost", 9) == 0
-	        && (n == 9 || ref[9] == ':'))
-	    || (n >= 4 && strncmp(ref, "127.", 4) == 0)
-	    || (n >= 5 && strncmp(ref, "[::1]", 5) == 0);
+	if (n >= 9 && strncmp(ref, "localhost", 9) == 0
+	    && (n == 9 || ref[9] == ':'))
+		return true;
+	if (n >= 5 && strncmp(ref, "[::1]", 5) == 0
+	    && (n == 5 || ref[5] == ':'))
+		return true;
+	/* 127.x.y.z only as an address: "127.evil.example" is a name. */
+	{
+		char host[INET_ADDRSTRLEN];
+		const char *colon = memchr(ref, ':', n);
+		size_t hn = colon != NULL ? (size_t)(colon - ref) : n;
+		struct in_addr a;
+
+		if (hn == 0 || hn >= sizeof(host))
+			return false;
+		memcpy(host, ref, hn);
+		host[hn] = '\0';
+		return inet_pton(AF_INET, host, &a) == 1
+		    && (ntohl(a.s_addr) >> 24) == 127;
+	}
 }
 
 /* The reference with ":latest" added when it has no tag or digest.
@@ -1398,7 +1422,8 @@ static int podman_pod_remove(struct berth_engine *e, const char *id, bool force,
 	if (r.status == 404)
 		rv = berth_err_set(err, BERTH_ENOTFOUND, "pod %.64s not found",
 		                   id);
-	else if (!force && r.status >= 400)
+	else if (!force
+	         && (r.status == 409 || cause_code(r.msg) == BERTH_EPRECOND))
 		rv = berth_err_set(err, BERTH_EPRECOND,
 		                   "remove pod %.64s: it has running "
 		                   "containers; stop it or remove with force: "
