@@ -16,7 +16,8 @@
  * The gateway checks the shape (fields, types, URL scheme, paths, refs)
  * and answers 400 naming the field; the runtime checks it all again.
  * Credentials are copied into memory the request owns, wiped when it is
- * freed, and never written to a message or a log.
+ * freed, and never written to a message or a log; the raw body is wiped
+ * once parsed. (jansson's own parse tree is freed, not wiped.)
  */
 #include "gateway/respond.h"
 #include "gateway/router.h"
@@ -241,6 +242,9 @@ void gw_h_container_clone(struct gw_req *rq)
 	}
 	obj = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES,
 	                 &jerr);
+	/* The body holds the credentials: gone from it once parsed (the
+	 * copies this route keeps are wiped when the request is freed). */
+	explicit_bzero(rq->body.data, rq->body.len);
 	if (obj == NULL || !json_is_object(obj)) {
 		/* jansson's text may quote the body (a secret): not shown. */
 		gw_respond_error(rq, BERTH_EINVAL, false,

@@ -171,8 +171,10 @@ int berth_pull_image_timeout(struct berth_client *c, const char *image,
 		                     "timeout_ms: must be positive");
 	deadline = berth_clock_mono_ms() + timeout_ms;
 	rq.image = (char *)image;
-	rv = call(c, "PullImage", &rq.base, (ProtobufCMessage **)&job, 0, NULL,
-	          false, err);
+	/* Each call within what is left of the caller's timeout. */
+	rv = call(c, "PullImage", &rq.base, (ProtobufCMessage **)&job,
+	          timeout_ms < c->timeout_ms ? timeout_ms : 0, NULL, false,
+	          err);
 	if (rv != 0)
 		goto out;
 	id = berth_strdup(job->id);
@@ -194,7 +196,9 @@ int berth_pull_image_timeout(struct berth_client *c, const char *image,
 		pause_ms = pause_ms * 2 > 1000 ? 1000 : pause_ms * 2;
 		msg_free(job);
 		job = NULL;
-		rv = call(c, "GetJob", &ref.base, (ProtobufCMessage **)&job, 0,
+		left = deadline - berth_clock_mono_ms();
+		rv = call(c, "GetJob", &ref.base, (ProtobufCMessage **)&job,
+		          left > 0 && left < c->timeout_ms ? (int)left : 0,
 		          NULL, true, err);
 		if (rv != 0)
 			goto out;

@@ -39,6 +39,10 @@ struct event_follower {
 	/* Events before this (unix ns) were replayed for the cache's sake
 	 * and were published already: not published again. */
 	int64_t publish_from_ns;
+	/* The newest event seen (unix ns; follower thread only): a new
+	 * stream starts from it, so events while the stream was down are
+	 * replayed, applied and published, not lost. */
+	int64_t last_event_ns;
 	pthread_t thread;
 	bool started;
 	atomic_bool stopping;
@@ -113,6 +117,8 @@ static int on_event(void *arg, const struct berth_engine_event *ev)
 		                      false);
 	if (ev->time_ns >= f->publish_from_ns)
 		events_pub_container(f->pub, ev);
+	if (ev->time_ns > f->last_event_ns)
+		f->last_event_ns = ev->time_ns;
 	if (!queued) {
 		/* More distinct containers changing than we can inspect:
 		 * resync from a fresh list instead. */
@@ -234,9 +240,19 @@ static void *follow_main(void *arg)
 		int64_t since = now_ms - OVERLAP_MS;
 		int rv;
 
-		/* Published at most once: what came before this resync
-		 * went out on the previous stream (or before we started). */
-		f->publish_from_ns = now_ms * 1000000LL;
+		/* Published at most once: what came up to the last event
+		 * seen went out on the previous stream; what happened
+		 * while it was down is replayed from there. At the first
+		 * start, only what happens from now on is published. */
+		if (f->last_event_ns > 0) {
+			int64_t last_ms = f->last_event_ns / 1000000LL;
+
+			if (last_ms < since)
+				since = last_ms;
+			f->publish_from_ns = f->last_event_ns + 1;
+		} else {
+			f->publish_from_ns = now_ms * 1000000LL;
+		}
 		berth_err_clear(&err);
 		rv = resync(f, &err);
 		if (rv != 0) {

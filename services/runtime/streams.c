@@ -54,6 +54,10 @@ struct frame {
 	char data[]; /* len bytes */
 };
 
+/* How long a drained stream (its done chunk read) stays readable for a
+ * resent read before the reaper frees it. */
+#define DRAINED_KEEP_MS 5000
+
 struct runtime_stream {
 	struct runtime_streams *ss;
 	struct runtime_stream *next; /* ss->all */
@@ -72,6 +76,7 @@ struct runtime_stream {
 	bool listed;    /* found by id */
 	bool cancelled; /* the producer should stop */
 	bool finished;  /* the producer returned */
+	bool drained;   /* its done chunk was read (kept for a resend) */
 	int readers;    /* reads under way (a waiting read is not idle) */
 	int64_t last_read_ms;
 	int error_code;
@@ -148,10 +153,15 @@ static void expire_idle(struct runtime_streams *ss)
 {
 	int64_t now = berth_clock_mono_ms();
 
-	for (struct runtime_stream *s = ss->all; s != NULL; s = s->next)
+	for (struct runtime_stream *s = ss->all; s != NULL; s = s->next) {
+		int64_t keep = s->drained && DRAINED_KEEP_MS < ss->idle_ms
+		    ? DRAINED_KEEP_MS
+		    : ss->idle_ms;
+
 		if (s->listed && s->readers == 0
-		    && now - s->last_read_ms > ss->idle_ms)
+		    && now - s->last_read_ms > keep)
 			unlist(s);
+	}
 }
 
 /* Under ss->mu: a listed stream by id, or NULL. */
@@ -579,8 +589,11 @@ int runtime_stream_read(struct runtime_streams *ss, const char *id,
 	c = build_chunk(s, after_seq, max_bytes, &done);
 	s->readers--;
 	s->last_read_ms = berth_clock_mono_ms();
+	/* Its producer returned. Kept a little while, not unlisted at
+	 * once: if this reply is lost, the resent read gets the same done
+	 * chunk (exit code, error) instead of NOT_FOUND. */
 	if (done)
-		unlist(s); /* its producer returned: the reaper frees it */
+		s->drained = true;
 	pthread_mutex_unlock(&ss->mu);
 	*out = c;
 	return 0;

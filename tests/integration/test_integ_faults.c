@@ -201,6 +201,9 @@ static void test_runtime_killed_mid_pull_resumes(void **state)
 	if (j == NULL || strcmp(st, "succeeded") != 0) {
 		char *dump = j != NULL ? json_dumps(j, 0) : NULL;
 
+		/* Why, for whoever reads the CI output. */
+		ts_berth_print_log(&gw);
+		ts_berth_print_log(&rt);
 		fail_msg("after the restart the pull job did not succeed "
 		         "within 60 s: %s",
 		         dump != NULL ? dump : "(no reply)");

@@ -51,7 +51,7 @@ static const char *berth_bin(void)
 	return b != NULL ? b : "build/bin/berth";
 }
 
-static void print_log(const struct ts_berth *b)
+void ts_berth_print_log(const struct ts_berth *b)
 {
 	char line[512];
 	FILE *f = fopen(b->log_path, "re");
@@ -163,7 +163,7 @@ int ts_berth_start(struct ts_berth *b, const char *data_dir, int port,
 		berth_sleep_ms(100);
 	}
 	fprintf(stderr, "berth serve did not become healthy\n");
-	print_log(b);
+	ts_berth_print_log(b);
 	return -1;
 }
 
@@ -213,7 +213,7 @@ int ts_berth_start_runtime_dial(struct ts_berth *b, const char *data_dir,
 		berth_sleep_ms(100);
 	}
 	fprintf(stderr, "runtime did not start serving %s\n", url);
-	print_log(b);
+	ts_berth_print_log(b);
 	return -1;
 }
 
@@ -250,7 +250,7 @@ int ts_berth_stop(struct ts_berth *b)
 			fprintf(stderr,
 			        "berth did not stop cleanly (status %d)\n",
 			        status);
-			print_log(b);
+			ts_berth_print_log(b);
 			rv = -1;
 		}
 	}

@@ -54,6 +54,9 @@ int ts_berth_kill(struct ts_berth *b, int sig);
  * from a sanitizer build fails the test. Accepts a never-started struct. */
 int ts_berth_stop(struct ts_berth *b);
 
+/* Copies the process's log to stderr: for a test about to fail. */
+void ts_berth_print_log(const struct ts_berth *b);
+
 /* A free TCP port on 127.0.0.1. */
 int ts_free_port(void);
 

@@ -115,7 +115,19 @@ static void test_frames_then_done(void **state)
 	assert_int_equal(c->frames[0]->data.len, 4);
 	assert_true(c->done);
 	assert_int_equal(c->error_code, 0);
-	/* The done chunk was read: the stream is gone. */
+	/* The done chunk was read: a resent read (its reply lost) gets
+	 * the same end again, not NOT_FOUND... */
+	assert_ok(runtime_stream_read(ss, id, 0, 0, 0, &again, &err), &err);
+	assert_int_equal(again->n_frames, 3);
+	assert_true(again->done);
+	chunk_free(again);
+	again = NULL;
+	assert_ok(runtime_stream_read(ss, id, 3, 0, 0, &again, &err), &err);
+	assert_int_equal(again->n_frames, 0);
+	assert_true(again->done);
+	chunk_free(again);
+	/* ... and a closed one is gone at once. */
+	assert_ok(runtime_stream_close(ss, id, &err), &err);
 	assert_int_equal(runtime_stream_read(ss, id, 3, 0, 0, &again, &err),
 	                 BERTH_ENOTFOUND);
 	chunk_free(c);
