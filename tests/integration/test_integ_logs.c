@@ -657,6 +657,10 @@ static void follow_and_hang_up(int n)
 	free(path);
 }
 
+/* Descriptors the runtime may hold for its own engine calls at any
+ * moment (see test_hang_up_frees_everything). */
+#define FD_SLACK 2
+
 static void test_hang_up_frees_everything(void **state)
 {
 	int fds0, thr0, fds = 0, thr = 0, peak_fds, peak_thr;
@@ -699,6 +703,11 @@ static void test_hang_up_frees_everything(void **state)
 		free(path);
 		free(quiet);
 	}
+	/* Slack of FD_SLACK descriptors: the runtime's own engine calls
+	 * (the cache refresher's inspects after this test's container
+	 * events) open and close connections at any moment, measured at
+	 * 21-23 around a baseline of 22. Six followers that leaked would
+	 * keep at least six client sockets and six engine connections. */
 	t0 = ts_now_ms();
 	while (ts_now_ms() - t0 < 8000) {
 		fds = count_fds(berth.pid);
@@ -712,7 +721,7 @@ static void test_hang_up_frees_everything(void **state)
 	        "ms\n",
 	        fds0, peak_fds, fds, thr0, peak_thr, thr,
 	        (long long)(ts_now_ms() - t0));
-	assert_true(fds <= fds0);
+	assert_true(fds <= fds0 + FD_SLACK);
 	assert_true(thr <= thr0);
 }
 
