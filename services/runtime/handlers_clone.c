@@ -150,9 +150,16 @@ void rt_clone_repo(Berth__V1__Runtime_Service *svc,
 {
 	Berth__V1__CloneRepoReply out = BERTH__V1__CLONE_REPO_REPLY__INIT;
 	struct berth_err err = { 0 };
+	struct berth_runtime *rt = runtime_of(svc);
 	char *commit = NULL;
+	int rv;
 
-	if (clone_repo(runtime_of(svc), in, &out, &commit, &err) != 0) {
+	rv = runtime_heavy_enter(rt, "CloneRepo", &err);
+	if (rv == 0) {
+		rv = clone_repo(rt, in, &out, &commit, &err);
+		runtime_heavy_leave(rt);
+	}
+	if (rv != 0) {
 		/* err.msg holds no credential: lib/git_clone scrubs it. */
 		rt_fail(call, &err, "CloneRepo");
 		done(NULL, call);

@@ -169,9 +169,16 @@ void rt_inject_code(Berth__V1__Runtime_Service *svc,
                     Berth__V1__InjectCodeReply_Closure done, void *call)
 {
 	Berth__V1__InjectCodeReply out = BERTH__V1__INJECT_CODE_REPLY__INIT;
+	struct berth_runtime *rt = runtime_of(svc);
 	struct berth_err err = { 0 };
+	int rv;
 
-	if (inject(runtime_of(svc), in, &out, &err) != 0) {
+	rv = runtime_heavy_enter(rt, "InjectCode", &err);
+	if (rv == 0) {
+		rv = inject(rt, in, &out, &err);
+		runtime_heavy_leave(rt);
+	}
+	if (rv != 0) {
 		rt_fail(call, &err, "InjectCode");
 		done(NULL, call);
 		return;

@@ -43,6 +43,8 @@ struct berth_runtime {
 	 * two identical creates in this process run one after the other,
 	 * so the second finds what the first made. At most one per RPC
 	 * worker. */
+	/* Memory-heavy calls under way (budget.c), under `mu`. */
+	int heavy;
 	pthread_cond_t create_done;
 	char **creating;
 	size_t ncreating, creating_cap;
@@ -188,6 +190,19 @@ void rt_list_pods(Berth__V1__Runtime_Service *svc,
 void rt_inspect_pod(Berth__V1__Runtime_Service *svc,
                     const Berth__V1__PodRef *in,
                     Berth__V1__PodSummary_Closure done, void *call);
+
+/* At most this many InjectCode / CloneRepo calls at once: each holds a
+ * tar of up to hundreds of MiB in memory. */
+#define RUNTIME_HEAVY_MAX 4
+
+/*
+ * Takes one of the RUNTIME_HEAVY_MAX slots for a memory-heavy call
+ * (`what` names it in the message). Returns 0, or BERTH_ELIMIT
+ * (retryable) when all are taken. Pair with runtime_heavy_leave().
+ */
+int runtime_heavy_enter(struct berth_runtime *rt, const char *what,
+                        struct berth_err *err);
+void runtime_heavy_leave(struct berth_runtime *rt);
 
 /* Records the failure in `err` as `call`'s answer and logs it once, with
  * the request id. The handler then calls its closure with NULL. */
