@@ -158,6 +158,13 @@ const char *gw_req_query(struct gw_req *rq, const char *key);
 const char *gw_req_header(struct gw_req *rq, const char *name);
 
 /*
+ * Collects the ?label=k=v filters (repeatable; berth.* keys allowed,
+ * since they select rather than set) into rq->label_kvs / label_ptrs /
+ * nlabel_kvs. Returns 0, or responds 400 naming the problem.
+ */
+int gw_req_label_filters(struct gw_req *rq);
+
+/*
  * Checks that the query string holds only the keys in the NULL-ended
  * `allowed`. Returns 0, or responds 400 naming the first other key and
  * returns BERTH_EINVAL.

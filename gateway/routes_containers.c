@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LABEL_FILTERS 32
-#define MAX_STOP_TIMEOUT  3600 /* seconds */
+#define MAX_STOP_TIMEOUT 3600 /* seconds */
 
 /* Endpoints that take no body refuse one rather than ignore it. */
 static int no_body(struct gw_req *rq)
@@ -79,55 +78,6 @@ static json_t *body_object(struct gw_req *rq)
 
 /* ----------------------------------------------------------------- list */
 
-struct label_collect {
-	struct gw_req *rq;
-	int rv;
-	struct berth_err err;
-};
-
-static enum MHD_Result label_cb(void *cls, enum MHD_ValueKind kind,
-                                const char *key, const char *value)
-{
-	struct label_collect *lc = cls;
-	struct gw_req *rq = lc->rq;
-	const char *eq;
-	char *k;
-
-	(void)kind;
-	if (strcmp(key, "label") != 0)
-		return MHD_YES;
-	if (rq->nlabel_kvs == MAX_LABEL_FILTERS) {
-		lc->rv = berth_err_set(&lc->err, BERTH_EINVAL,
-		                       "label: at most %d filters",
-		                       MAX_LABEL_FILTERS);
-		return MHD_NO;
-	}
-	if (value == NULL || (eq = strchr(value, '=')) == NULL) {
-		lc->rv = berth_err_set(&lc->err, BERTH_EINVAL,
-		                       "label: expected key=value");
-		return MHD_NO;
-	}
-	k = berth_strndup(value, (size_t)(eq - value));
-	/* Filtering by berth's own labels (berth.owner, ...) is fine:
-	 * only setting them is reserved. */
-	lc->rv = berth_validate_label_key(
-	    "label", strncmp(k, "berth.", 6) == 0 ? k + 6 : k, &lc->err);
-	if (lc->rv == 0)
-		lc->rv = berth_validate_text("label", eq + 1, 4096, &lc->err);
-	if (lc->rv != 0) {
-		free(k);
-		return MHD_NO;
-	}
-	Berth__V1__KeyValue *kv = &rq->label_kvs[rq->nlabel_kvs];
-
-	berth__v1__key_value__init(kv);
-	kv->key = k;
-	kv->value = berth_strdup(eq + 1);
-	rq->label_ptrs[rq->nlabel_kvs] = kv;
-	rq->nlabel_kvs++;
-	return MHD_YES;
-}
-
 static void finish_list(struct gw_req *rq, const ProtobufCMessage *out)
 {
 	const Berth__V1__ListContainersReply *r
@@ -148,7 +98,6 @@ void gw_h_containers_list(struct gw_req *rq)
 	    = { "created", "running", "paused",   "restarting",
 		"exited",  "dead",    "removing", NULL };
 	Berth__V1__ListContainersRequest *in = &rq->in.list;
-	struct label_collect lc = { .rq = rq, .rv = 0 };
 	struct berth_err err;
 	const char *name, *state;
 
@@ -180,14 +129,8 @@ void gw_h_containers_list(struct gw_req *rq)
 		}
 		in->state = (char *)state;
 	}
-	rq->label_kvs = berth_calloc(MAX_LABEL_FILTERS, sizeof(*rq->label_kvs));
-	rq->label_ptrs = berth_calloc(MAX_LABEL_FILTERS, sizeof(void *));
-	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, label_cb,
-	                          &lc);
-	if (lc.rv != 0) {
-		gw_respond_err(rq, &lc.err);
+	if (gw_req_label_filters(rq) != 0)
 		return;
-	}
 	in->labels = rq->label_ptrs;
 	in->n_labels = rq->nlabel_kvs;
 	gw_rpc_start(rq, "ListContainers", &in->base, false, 0, finish_list);

@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LABEL_FILTERS 32
-
 static int no_body(struct gw_req *rq)
 {
 	if (rq->body.len == 0)
@@ -70,54 +68,6 @@ static json_t *pod_json(const Berth__V1__PodSummary *p)
 
 /* ----------------------------------------------------------------- list */
 
-struct label_collect {
-	struct gw_req *rq;
-	int rv;
-	struct berth_err err;
-};
-
-static enum MHD_Result label_cb(void *cls, enum MHD_ValueKind kind,
-                                const char *key, const char *value)
-{
-	struct label_collect *lc = cls;
-	struct gw_req *rq = lc->rq;
-	Berth__V1__KeyValue *kv;
-	const char *eq;
-	char *k;
-
-	(void)kind;
-	if (strcmp(key, "label") != 0)
-		return MHD_YES;
-	if (rq->nlabel_kvs == MAX_LABEL_FILTERS) {
-		lc->rv = berth_err_set(&lc->err, BERTH_EINVAL,
-		                       "label: at most %d filters",
-		                       MAX_LABEL_FILTERS);
-		return MHD_NO;
-	}
-	if (value == NULL || (eq = strchr(value, '=')) == NULL) {
-		lc->rv = berth_err_set(&lc->err, BERTH_EINVAL,
-		                       "label: expected key=value");
-		return MHD_NO;
-	}
-	k = berth_strndup(value, (size_t)(eq - value));
-	/* berth's own labels select berth's pods: fine in a filter. */
-	lc->rv = berth_validate_label_key(
-	    "label", strncmp(k, "berth.", 6) == 0 ? k + 6 : k, &lc->err);
-	if (lc->rv == 0)
-		lc->rv = berth_validate_text("label", eq + 1, 4096, &lc->err);
-	if (lc->rv != 0) {
-		free(k);
-		return MHD_NO;
-	}
-	kv = &rq->label_kvs[rq->nlabel_kvs];
-	berth__v1__key_value__init(kv);
-	kv->key = k;
-	kv->value = berth_strdup(eq + 1);
-	rq->label_ptrs[rq->nlabel_kvs] = kv;
-	rq->nlabel_kvs++;
-	return MHD_YES;
-}
-
 static void finish_list(struct gw_req *rq, const ProtobufCMessage *out)
 {
 	const Berth__V1__ListPodsReply *r
@@ -133,19 +83,12 @@ static void finish_list(struct gw_req *rq, const ProtobufCMessage *out)
 void gw_h_pods_list(struct gw_req *rq)
 {
 	static const char *const keys[] = { "label", NULL };
-	struct label_collect lc = { .rq = rq };
 
 	if (gw_req_query_only(rq, keys) != 0 || no_body(rq) != 0)
 		return;
 	berth__v1__list_pods_request__init(&rq->in.pod_list);
-	rq->label_kvs = berth_calloc(MAX_LABEL_FILTERS, sizeof(*rq->label_kvs));
-	rq->label_ptrs = berth_calloc(MAX_LABEL_FILTERS, sizeof(void *));
-	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, label_cb,
-	                          &lc);
-	if (lc.rv != 0) {
-		gw_respond_err(rq, &lc.err);
+	if (gw_req_label_filters(rq) != 0)
 		return;
-	}
 	rq->in.pod_list.labels = rq->label_ptrs;
 	rq->in.pod_list.n_labels = rq->nlabel_kvs;
 	gw_rpc_start(rq, "ListPods", &rq->in.pod_list.base, false, 0,

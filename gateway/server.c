@@ -159,6 +159,73 @@ int gw_req_query_only(struct gw_req *rq, const char *const *allowed)
 	return BERTH_EINVAL;
 }
 
+/* At most this many ?label=k=v filters on a list. */
+#define MAX_LABEL_FILTERS 32
+
+struct label_collect {
+	struct gw_req *rq;
+	int rv;
+	struct berth_err err;
+};
+
+static enum MHD_Result label_cb(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *value)
+{
+	struct label_collect *lc = cls;
+	struct gw_req *rq = lc->rq;
+	const char *eq;
+	char *k;
+
+	(void)kind;
+	if (strcmp(key, "label") != 0)
+		return MHD_YES;
+	if (rq->nlabel_kvs == MAX_LABEL_FILTERS) {
+		lc->rv = berth_err_set(&lc->err, BERTH_EINVAL,
+		                       "label: at most %d filters",
+		                       MAX_LABEL_FILTERS);
+		return MHD_NO;
+	}
+	if (value == NULL || (eq = strchr(value, '=')) == NULL) {
+		lc->rv = berth_err_set(&lc->err, BERTH_EINVAL,
+		                       "label: expected key=value");
+		return MHD_NO;
+	}
+	k = berth_strndup(value, (size_t)(eq - value));
+	/* Filtering by berth's own labels (berth.owner, ...) is fine:
+	 * only setting them is reserved. */
+	lc->rv = berth_validate_label_key(
+	    "label", strncmp(k, "berth.", 6) == 0 ? k + 6 : k, &lc->err);
+	if (lc->rv == 0)
+		lc->rv = berth_validate_text("label", eq + 1, 4096, &lc->err);
+	if (lc->rv != 0) {
+		free(k);
+		return MHD_NO;
+	}
+	Berth__V1__KeyValue *kv = &rq->label_kvs[rq->nlabel_kvs];
+
+	berth__v1__key_value__init(kv);
+	kv->key = k;
+	kv->value = berth_strdup(eq + 1);
+	rq->label_ptrs[rq->nlabel_kvs] = kv;
+	rq->nlabel_kvs++;
+	return MHD_YES;
+}
+
+int gw_req_label_filters(struct gw_req *rq)
+{
+	struct label_collect lc = { .rq = rq, .rv = 0 };
+
+	rq->label_kvs = berth_calloc(MAX_LABEL_FILTERS, sizeof(*rq->label_kvs));
+	rq->label_ptrs = berth_calloc(MAX_LABEL_FILTERS, sizeof(void *));
+	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, label_cb,
+	                          &lc);
+	if (lc.rv != 0) {
+		gw_respond_err(rq, &lc.err);
+		return lc.rv;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ RPC */
 
 static void on_rpc_done(void *arg, int rv, ProtobufCMessage *output,
