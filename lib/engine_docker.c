@@ -532,8 +532,9 @@ static int pull_percent(const struct pull_state *st)
 }
 
 /* One JSON line of the pull stream. Returns 0 or a code that stops it. */
-static int pull_line(struct pull_state *st, const char *text, size_t len)
+static int pull_line(void *arg, const char *text, size_t len)
 {
+	struct pull_state *st = arg;
 	json_t *j, *e, *det;
 	const char *status, *id;
 	char line[ENGINE_MSG_MAX];
@@ -620,31 +621,13 @@ static int pull_tick(void *arg)
 static int pull_chunk(void *arg, const char *data, size_t len)
 {
 	struct pull_state *st = arg;
-	size_t start = 0;
-	int rv;
+	int rv = docker_split_lines(&st->line, data, len, pull_line, st);
 
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] != '\n')
-			continue;
-		if (st->line.len > 0) {
-			rv = berth_buf_append(&st->line, data + start,
-			                      i - start);
-			if (rv == 0)
-				rv = pull_line(st, st->line.data, st->line.len);
-			berth_buf_reset(&st->line);
-		} else {
-			rv = pull_line(st, data + start, i - start);
-		}
-		if (rv != 0)
-			return rv;
-		start = i + 1;
-	}
-	if (start < len
-	    && berth_buf_append(&st->line, data + start, len - start) != 0)
+	if (rv == BERTH_ELIMIT)
 		return berth_err_set(st->err, BERTH_ELIMIT,
 		                     "pull progress line longer than %u bytes",
 		                     PULL_LINE_MAX);
-	return 0;
+	return rv;
 }
 
 static int image_inspect(struct berth_engine *e, const char *ref, json_t **out,

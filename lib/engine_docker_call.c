@@ -130,3 +130,33 @@ int docker_check_id(const char *id, struct berth_err *err)
 {
 	return berth_validate_container_ref("id", id, err);
 }
+
+int docker_split_lines(struct berth_buf *carry, const char *data, size_t len,
+                       int (*line)(void *arg, const char *l, size_t n),
+                       void *arg)
+{
+	size_t start = 0;
+	int rv;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (carry->len > 0) {
+			/* The line began in an earlier chunk. */
+			if (berth_buf_append(carry, data + start, i - start)
+			    != 0)
+				return BERTH_ELIMIT;
+			rv = line(arg, carry->data, carry->len);
+			berth_buf_reset(carry);
+		} else {
+			rv = line(arg, data + start, i - start);
+		}
+		if (rv != 0)
+			return rv;
+		start = i + 1;
+	}
+	if (start < len
+	    && berth_buf_append(carry, data + start, len - start) != 0)
+		return BERTH_ELIMIT;
+	return 0;
+}

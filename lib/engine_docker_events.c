@@ -52,8 +52,9 @@ static bool is_meta_attr(const char *k)
 }
 
 /* Handles one complete JSON line; non-container events are skipped. */
-static int ev_line(struct ev_state *st, const char *data, size_t len)
+static int ev_line(void *arg, const char *data, size_t len)
 {
+	struct ev_state *st = arg;
 	Berth__V1__KeyValue kvs[EVENT_LABELS_MAX];
 	const Berth__V1__KeyValue *kvp[EVENT_LABELS_MAX];
 	struct berth_engine_event ev;
@@ -154,31 +155,13 @@ out:
 static int ev_chunk(void *arg, const char *data, size_t len)
 {
 	struct ev_state *st = arg;
-	size_t start = 0;
-	int rv;
+	int rv = docker_split_lines(&st->line, data, len, ev_line, st);
 
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] != '\n')
-			continue;
-		if (st->line.len > 0) {
-			rv = berth_buf_append(&st->line, data + start,
-			                      i - start);
-			if (rv == 0)
-				rv = ev_line(st, st->line.data, st->line.len);
-			berth_buf_reset(&st->line);
-		} else {
-			rv = ev_line(st, data + start, i - start);
-		}
-		if (rv != 0)
-			return rv;
-		start = i + 1;
-	}
-	if (start < len
-	    && berth_buf_append(&st->line, data + start, len - start) != 0)
+	if (rv == BERTH_ELIMIT)
 		return berth_err_set(st->err, BERTH_ELIMIT,
 		                     "engine event longer than %u bytes",
 		                     EVENT_LINE_MAX);
-	return 0;
+	return rv;
 }
 
 static int ev_tick(void *arg)

@@ -54,6 +54,16 @@ int docker_call_at(struct berth_engine *e, const char *prefix,
 int docker_map_status(const struct docker_reply *r, int conflict,
                       const char *what, struct berth_err *err);
 
+/*
+ * Splits a streamed reply into lines: each complete line (without its
+ * newline) goes to `line`, a partial one waits in `carry` for the next
+ * chunk. Returns 0, `line`'s non-zero value, or BERTH_ELIMIT when a line
+ * outgrows `carry`'s cap (the caller words that message).
+ */
+int docker_split_lines(struct berth_buf *carry, const char *data, size_t len,
+                       int (*line)(void *arg, const char *l, size_t n),
+                       void *arg);
+
 /* Parses a 2xx JSON body. Caller owns *out (json_decref). */
 int docker_parse_json(const struct docker_reply *r, json_t **out,
                       const char *what, struct berth_err *err);

@@ -513,8 +513,9 @@ struct pod_pull {
 
 /* One line of libpod's pull stream: {"stream"}, {"error"} or
  * {"images","id"}. */
-static int pull_line(struct pod_pull *st, const char *text, size_t len)
+static int pull_line(void *arg, const char *text, size_t len)
 {
+	struct pod_pull *st = arg;
 	json_t *j = json_loadb(text, len, 0, NULL);
 	const char *s;
 	int rv = 0;
@@ -547,25 +548,8 @@ static int pull_line(struct pod_pull *st, const char *text, size_t len)
 static int pull_chunk(void *arg, const char *data, size_t len)
 {
 	struct pod_pull *st = arg;
-	size_t start = 0;
-	int rv;
 
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] != '\n')
-			continue;
-		if (berth_buf_append(&st->line, data + start, i - start) != 0)
-			return BERTH_ELIMIT;
-		rv = pull_line(st, st->line.data != NULL ? st->line.data : "",
-		               st->line.len);
-		berth_buf_reset(&st->line);
-		if (rv != 0)
-			return rv;
-		start = i + 1;
-	}
-	if (start < len
-	    && berth_buf_append(&st->line, data + start, len - start) != 0)
-		return BERTH_ELIMIT;
-	return 0;
+	return docker_split_lines(&st->line, data, len, pull_line, st);
 }
 
 static int pull_tick(void *arg)
