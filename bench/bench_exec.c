@@ -28,41 +28,6 @@
 /* The runtime's duration_ms of the last successful berth exec. */
 static double last_run_ms;
 
-static size_t sink(char *p, size_t size, size_t n, void *arg)
-{
-	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
-}
-
-/* One call to the engine with a fresh handle (as berth's driver makes
- * them); returns the status, the body in `out`. */
-static long engine(const char *method, const char *path, const char *body,
-                   struct berth_buf *out)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char *url = berth_asprintf("http://localhost/v1.41%s", path);
-	long st = -1;
-
-	berth_buf_reset(out);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ts_docker_socket());
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(url);
-	return st;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -82,10 +47,10 @@ static double direct_once(const char *id)
 	json_t *j;
 
 	berth_buf_init(&out, 1 << 20);
-	if (engine("POST", path,
-	           "{\"AttachStdout\":true,\"AttachStderr\":true,"
-	           "\"Tty\":false,\"Cmd\":[\"true\"]}",
-	           &out)
+	if (ts_engine_call("POST", path,
+	                   "{\"AttachStdout\":true,\"AttachStderr\":true,"
+	                   "\"Tty\":false,\"Cmd\":[\"true\"]}",
+	                   &out)
 	    != 201)
 		goto out;
 	j = json_loads(out.data, 0, NULL);
@@ -93,12 +58,13 @@ static double direct_once(const char *id)
 	json_decref(j);
 	free(path);
 	path = berth_asprintf("/exec/%s/start", eid);
-	if (engine("POST", path, "{\"Detach\":false,\"Tty\":false}", &out)
+	if (ts_engine_call("POST", path, "{\"Detach\":false,\"Tty\":false}",
+	                   &out)
 	    != 200)
 		goto out;
 	free(path);
 	path = berth_asprintf("/exec/%s/json", eid);
-	if (engine("GET", path, NULL, &out) != 200)
+	if (ts_engine_call("GET", path, NULL, &out) != 200)
 		goto out;
 	j = json_loads(out.data, 0, NULL);
 	if (json_integer_value(json_object_get(j, "ExitCode")) == 0

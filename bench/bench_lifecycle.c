@@ -19,41 +19,6 @@
 #define ROUNDS      25
 #define MAX_SECONDS 240
 
-static size_t sink(char *p, size_t size, size_t n, void *arg)
-{
-	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
-}
-
-/* One call to the engine; returns the status, body in `out`. */
-static long engine(const char *method, const char *path, const char *body,
-                   struct berth_buf *out)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char *url = berth_asprintf("http://localhost/v1.41%s", path);
-	long st = -1;
-
-	berth_buf_reset(out);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ts_docker_socket());
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	} else if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-	}
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(url);
-	return st;
-}
-
 static int64_t direct_round(int i)
 {
 	struct berth_buf out;
@@ -68,20 +33,20 @@ static int64_t direct_round(int i)
 	json_t *j;
 
 	berth_buf_init(&out, 1 << 20);
-	if (engine("POST", path, body, &out) != 201)
+	if (ts_engine_call("POST", path, body, &out) != 201)
 		goto out;
 	j = json_loads(out.data, 0, NULL);
 	snprintf(id, sizeof(id), "%s", ts_json_str(j, "Id"));
 	json_decref(j);
 	free(path);
 	path = berth_asprintf("/containers/%s/start", id);
-	engine("POST", path, NULL, &out);
+	ts_engine_call("POST", path, NULL, &out);
 	free(path);
 	path = berth_asprintf("/containers/%s/stop?t=0", id);
-	engine("POST", path, NULL, &out);
+	ts_engine_call("POST", path, NULL, &out);
 	free(path);
 	path = berth_asprintf("/containers/%s", id);
-	engine("DELETE", path, NULL, &out);
+	ts_engine_call("DELETE", path, NULL, &out);
 out:
 	free(path);
 	free(body);

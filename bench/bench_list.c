@@ -28,41 +28,6 @@
 #define MAX_SECONDS 20
 #define TARGET      0.20
 
-static size_t sink(char *p, size_t size, size_t n, void *arg)
-{
-	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
-}
-
-/* One call to the engine with a fresh handle; the status, body in
- * `out`. */
-static long engine(const char *method, const char *path, const char *body,
-                   struct berth_buf *out)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char *url = berth_asprintf("http://localhost/v1.41%s", path);
-	long st = -1;
-
-	berth_buf_reset(out);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ts_docker_socket());
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-	if (body != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(url);
-	return st;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -97,10 +62,11 @@ static void *work(void *arg)
 			if (ids[i][0] == '\0')
 				continue;
 			p = berth_asprintf("/containers/%s?force=1", ids[i]);
-			if (engine("DELETE", p, NULL, &out) == 204)
+			if (ts_engine_call("DELETE", p, NULL, &out) == 204)
 				w->made++;
 			free(p);
-		} else if (engine("POST", "/containers/create", body, &out)
+		} else if (ts_engine_call("POST", "/containers/create", body,
+		                          &out)
 		           == 201) {
 			json_t *j = json_loads(out.data, 0, NULL);
 
@@ -166,7 +132,8 @@ static double engine_once(int *seen)
 	double t0 = now_ms(), r = -1;
 
 	berth_buf_init(&out, 64 << 20);
-	if (engine("GET", "/containers/json?all=1", NULL, &out) == 200) {
+	if (ts_engine_call("GET", "/containers/json?all=1", NULL, &out)
+	    == 200) {
 		r = now_ms() - t0;
 		if (seen != NULL) {
 			json_t *j = json_loads(out.data, 0, NULL);

@@ -6,6 +6,7 @@
 #include "lib/alloc.h"
 #include "lib/clock.h"
 
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -77,4 +78,38 @@ void ts_rmtree(const char *path)
 int64_t ts_now_ms(void)
 {
 	return berth_clock_mono_ms();
+}
+
+static size_t engine_sink(char *p, size_t size, size_t n, void *arg)
+{
+	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
+}
+
+long ts_engine_call(const char *method, const char *path, const char *body,
+                    struct berth_buf *out)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char *url = berth_asprintf("http://localhost/v1.41%s", path);
+	long st = -1;
+
+	berth_buf_reset(out);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ts_docker_socket());
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, engine_sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(url);
+	return st;
 }

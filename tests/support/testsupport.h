@@ -8,6 +8,7 @@
 #ifndef BERTH_TESTS_SUPPORT_H
 #define BERTH_TESTS_SUPPORT_H
 
+#include "lib/buf.h"
 #include "lib/error.h"
 
 #include <stdbool.h>
@@ -33,6 +34,16 @@ const char *ts_engine_runtime(void);
 
 /* Whether the tests run against Podman. */
 bool ts_engine_is_podman(void);
+
+/*
+ * One request straight to the engine under test (ts_docker_socket(),
+ * API /v1.41), with a fresh curl handle as berth's driver makes them:
+ * for benchmarks' baselines and tests that act behind berth's back.
+ * `body` (JSON) may be NULL; the reply body replaces `out`'s contents.
+ * Returns the HTTP status, or -1 when the engine could not be reached.
+ */
+long ts_engine_call(const char *method, const char *path, const char *body,
+                    struct berth_buf *out);
 
 /* The local test image the harness built (BERTH_TEST_IMAGE). Static. */
 const char *ts_test_image(void);
