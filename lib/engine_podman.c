@@ -24,6 +24,7 @@
 #include "lib/alloc.h"
 #include "lib/engine_http.h"
 #include "lib/validate.h"
+#include "lib/engine_podman_events.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -1627,7 +1628,7 @@ const struct berth_engine_ops berth_engine_podman_ops = {
 	.logs = podman_logs,
 	.wait = podman_wait,
 	.archive_put = podman_archive_put,
-	.events = docker_events,
+	.events = podman_events,
 	.pod_create = podman_pod_create,
 	.pod_start = podman_pod_start,
 	.pod_stop = podman_pod_stop,
