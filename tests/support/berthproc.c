@@ -270,19 +270,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-long ts_http(const char *base, const char *method, const char *path,
-             const char *body, const char *token, const char *const *headers,
-             json_t **json)
+long ts_http_raw(const char *base, const char *method, const char *path,
+                 const char *body, const char *token,
+                 const char *const *headers, struct berth_buf *out)
 {
 	struct curl_slist *hl = NULL;
-	struct berth_buf buf;
 	char *url = berth_asprintf("%s%s", base, path);
 	char *auth = NULL;
 	long status = -1;
 	CURL *c = curl_easy_init();
 
-	berth_buf_init(&buf, 64u << 20);
-	*json = NULL;
+	berth_buf_reset(out);
 	if (token != NULL) {
 		auth = berth_asprintf("Authorization: Bearer %s", token);
 		hl = curl_slist_append(hl, auth);
@@ -297,21 +295,33 @@ long ts_http(const char *base, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
-	if (curl_easy_perform(c) == CURLE_OK) {
+	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		if (buf.len > 0)
-			*json = json_loadb(buf.data, buf.len, 0, NULL);
-	}
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hl);
-	berth_buf_fini(&buf);
 	free(url);
 	free(auth);
+	return status;
+}
+
+long ts_http(const char *base, const char *method, const char *path,
+             const char *body, const char *token, const char *const *headers,
+             json_t **json)
+{
+	struct berth_buf buf;
+	long status;
+
+	berth_buf_init(&buf, 64u << 20);
+	*json = NULL;
+	status = ts_http_raw(base, method, path, body, token, headers, &buf);
+	if (status > 0 && buf.len > 0)
+		*json = json_loadb(buf.data, buf.len, 0, NULL);
+	berth_buf_fini(&buf);
 	return status;
 }
 

@@ -9,6 +9,8 @@
 #ifndef BERTH_TESTS_BERTHPROC_H
 #define BERTH_TESTS_BERTHPROC_H
 
+#include "lib/buf.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -70,6 +72,15 @@ int ts_free_port(void);
 long ts_http(const char *base, const char *method, const char *path,
              const char *body, const char *token, const char *const *headers,
              json_t **json);
+
+/*
+ * ts_http without the parse: `*out` (reset first) gets the reply body as
+ * sent. For benchmarks, which time the request alone, as they time the
+ * engine's.
+ */
+long ts_http_raw(const char *base, const char *method, const char *path,
+                 const char *body, const char *token,
+                 const char *const *headers, struct berth_buf *out);
 
 /* The string at `key` of a JSON object, or "" (borrowed). */
 const char *ts_json_str(const json_t *obj, const char *key);
