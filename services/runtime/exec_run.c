@@ -8,14 +8,22 @@
  * process at 500 ms. Killing the tree closes its output, so the engine
  * stream then ends by itself; should something outside the tree still
  * hold the output open, the tick abandons the stream shortly after.
+ *
+ * The watchdog dies with the runtime, so a timeout the caller asked for
+ * is also a row in the store (exec_deadlines.h), written before the
+ * engine starts the exec and deleted once the run is known to be over;
+ * the reaper ends what a killed runtime left running, with the same
+ * kill (exec_run_kill).
  */
 #include "services/runtime/exec_run.h"
 
+#include "services/runtime/exec_deadlines.h"
 #include "services/runtime/exec_kill.h"
 #include "services/runtime/state_cache.h" /* runtime_is_closing */
 
 #include "lib/alloc.h"
 #include "lib/clock.h"
+#include "lib/log.h"
 #include "lib/validate.h"
 
 #include <errno.h>
@@ -36,8 +44,11 @@ void exec_result_init(struct exec_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
-	berth_buf_init(&res->out[BERTH_OUT_STDOUT], EXEC_OUTPUT_MAX);
-	berth_buf_init(&res->out[BERTH_OUT_STDERR], EXEC_OUTPUT_MAX);
+	/* A marker line may follow output cut short of the cap. */
+	berth_buf_init(&res->out[BERTH_OUT_STDOUT],
+	               EXEC_OUTPUT_MAX + EXEC_MARK_MAX);
+	berth_buf_init(&res->out[BERTH_OUT_STDERR],
+	               EXEC_OUTPUT_MAX + EXEC_MARK_MAX);
 }
 
 void exec_result_fini(struct exec_result *res)
@@ -46,6 +57,95 @@ void exec_result_fini(struct exec_result *res)
 		return;
 	berth_buf_fini(&res->out[BERTH_OUT_STDOUT]);
 	berth_buf_fini(&res->out[BERTH_OUT_STDERR]);
+	if (res->budget != NULL)
+		runtime_out_budget_give(res->budget, res->charged);
+	res->charged = 0;
+}
+
+/* How many of `want` bytes of stream output the budget lets through. A
+ * collected result is charged for every byte it buffers; a streamed one
+ * only until it is charged what its stream can hold at once (what was
+ * handed on earlier has been read or waits in that same space). */
+static size_t budget_grant(struct exec_result *res, size_t want, bool streamed)
+{
+	size_t need = want, got;
+
+	if (res->budget == NULL || want == 0)
+		return want;
+	if (streamed)
+		need = res->charged >= EXEC_STREAM_HOLD_MAX
+		    ? 0
+		    : (want < EXEC_STREAM_HOLD_MAX - res->charged
+		           ? want
+		           : EXEC_STREAM_HOLD_MAX - res->charged);
+	got = runtime_out_budget_take(res->budget, need);
+	res->charged += got;
+	if (got == need)
+		return want;
+	/* Short: keep what was granted (a stream hands on only what its
+	 * charge covers) and cut there. */
+	return got;
+}
+
+int exec_result_take(struct exec_result *res, size_t cap,
+                     enum berth_output_stream s, const char *data, size_t len,
+                     exec_sink_fn sink, void *arg)
+{
+	size_t room, take;
+
+	if (s != BERTH_OUT_STDOUT && s != BERTH_OUT_STDERR)
+		s = BERTH_OUT_STDOUT;
+	/* Once cut, a stream stays cut: no output after a gap. */
+	room
+	    = !res->truncated[s] && res->seen[s] < cap ? cap - res->seen[s] : 0;
+	take = len < room ? len : room;
+	res->seen[s] += len;
+	if (take > 0) {
+		size_t got = budget_grant(res, take, sink != NULL);
+
+		if (got < take) {
+			res->budget_cut[s] = true;
+			take = got;
+		}
+	}
+	if (take > 0) {
+		if (sink != NULL) {
+			if (sink(arg, s, data, take) != 0)
+				return 1;
+		} else {
+			(void)berth_buf_append(&res->out[s], data, take);
+		}
+		res->kept[s] += take;
+	}
+	if (take < len && !res->truncated[s]) {
+		const char *name = s == BERTH_OUT_STDERR ? "stderr" : "stdout";
+		char mark[EXEC_MARK_MAX];
+		int n;
+
+		res->truncated[s] = true;
+		if (res->budget_cut[s])
+			n = snprintf(mark, sizeof(mark),
+			             "\n[berth: %s truncated after %zu bytes: "
+			             "the runtime's exec output budget is used "
+			             "up]\n",
+			             name, res->kept[s]);
+		else
+			n = snprintf(mark, sizeof(mark),
+			             "\n[berth: %s truncated after %zu "
+			             "bytes]\n",
+			             name, cap);
+		if (sink != NULL) {
+			if (sink(arg, s, mark, (size_t)n) != 0)
+				return 1;
+		} else if (res->budget_cut[s]) {
+			/* Collected output cut by its cap gets its marker
+			 * from whoever shows it (the gateway); only the
+			 * budget's reason would be lost on the way. Not
+			 * charged: one short line. */
+			(void)berth_buf_append(&res->out[s], mark, (size_t)n);
+		}
+	}
+	return 0;
 }
 
 int exec_run_check(const Berth__V1__ExecRequest *in,
@@ -145,7 +245,6 @@ struct run {
 	exec_gone_fn gone;
 	void *arg;
 	struct exec_result *res;
-	size_t seen[3];
 	bool reader_gone; /* sink or gone said stop */
 
 	pthread_mutex_t mu;
@@ -164,41 +263,13 @@ static int on_out(void *arg, enum berth_output_stream s, const char *data,
                   size_t len, int64_t time_ns)
 {
 	struct run *r = arg;
-	size_t room, take;
 
 	(void)time_ns;
-	if (s != BERTH_OUT_STDOUT && s != BERTH_OUT_STDERR)
-		s = BERTH_OUT_STDOUT;
-	room = r->seen[s] < r->lim->max_output ? r->lim->max_output - r->seen[s]
-	                                       : 0;
-	take = len < room ? len : room;
-	r->seen[s] += len;
-	if (take > 0) {
-		if (r->sink != NULL) {
-			if (r->sink(r->arg, s, data, take) != 0) {
-				r->reader_gone = true;
-				return 1;
-			}
-		} else {
-			(void)berth_buf_append(&r->res->out[s], data, take);
-		}
-	}
-	if (take < len && !r->res->truncated[s]) {
-		r->res->truncated[s] = true;
-		if (r->sink != NULL) {
-			char mark[96];
-			int n = snprintf(mark, sizeof(mark),
-			                 "\n[berth: %s truncated after %zu "
-			                 "bytes]\n",
-			                 s == BERTH_OUT_STDERR ? "stderr"
-			                                       : "stdout",
-			                 r->lim->max_output);
-
-			if (r->sink(r->arg, s, mark, (size_t)n) != 0) {
-				r->reader_gone = true;
-				return 1;
-			}
-		}
+	if (exec_result_take(r->res, r->lim->max_output, s, data, len, r->sink,
+	                     r->arg)
+	    != 0) {
+		r->reader_gone = true;
+		return 1;
 	}
 	return 0;
 }
@@ -275,10 +346,11 @@ static int kill_exec_tick(void *arg)
 
 /* The EPERM fallback: `kill -KILL <pids>` as root inside the container,
  * with the pids of the container's own namespace. */
-static int kill_by_exec(struct run *r, const struct exec_kill_ns_pids *ns,
+static int kill_by_exec(struct berth_runtime *rt, const char *cref,
+                        const struct exec_kill_ns_pids *ns,
                         struct berth_err *err)
 {
-	const struct berth_engine_ops *ops = berth_engine_ops(r->rt->engine);
+	const struct berth_engine_ops *ops = berth_engine_ops(rt->engine);
 	struct berth_exec_spec spec = { 0 };
 	struct berth_exec_state st = { 0 };
 	char **argv = berth_calloc(ns->n + 2, sizeof(char *));
@@ -293,12 +365,12 @@ static int kill_by_exec(struct run *r, const struct exec_kill_ns_pids *ns,
 	spec.argv = (const char *const *)argv;
 	spec.argc = ns->n + 2;
 	spec.user = "0";
-	rv = ops->exec_create(r->rt->engine, r->cref, &spec, &eid, err);
+	rv = ops->exec_create(rt->engine, cref, &spec, &eid, err);
 	if (rv == 0)
-		rv = ops->exec_start(r->rt->engine, eid, discard,
-		                     kill_exec_tick, &deadline, err);
+		rv = ops->exec_start(rt->engine, eid, discard, kill_exec_tick,
+		                     &deadline, err);
 	if (rv == 0)
-		rv = ops->exec_inspect(r->rt->engine, eid, &st, err);
+		rv = ops->exec_inspect(rt->engine, eid, &st, err);
 	if (rv == 0 && st.exit_code != 0)
 		rv = berth_err_set(err, BERTH_EPERM,
 		                   "`kill` inside the container failed (exit "
@@ -312,14 +384,64 @@ static int kill_by_exec(struct run *r, const struct exec_kill_ns_pids *ns,
 }
 
 /*
+ * The kill shared by the watchdog and the deadline reaper: kills the
+ * tree of exec `exec_id` (in container `cref`), which the engine
+ * reported as `st`, if it runs. With `expect_cid` the container must
+ * have exactly that full id. Sets *killed when a tree was killed.
+ */
+static int kill_running(struct berth_runtime *rt, const char *cref,
+                        const char *expect_cid, const char *exec_id,
+                        const struct berth_exec_state *st, bool *killed,
+                        struct berth_err *err)
+{
+	struct exec_kill_ns_pids ns = { 0 };
+	char *cid = NULL;
+	int rv = 0;
+
+	*killed = false;
+	if (!st->running || st->pid <= 0)
+		goto out;
+	cid = container_full_id(rt, cref, err);
+	if (cid == NULL) {
+		rv = err != NULL ? err->code : BERTH_EINTERNAL;
+		goto out;
+	}
+	if (expect_cid != NULL && strcmp(cid, expect_cid) != 0) {
+		rv = berth_err_set(err, BERTH_EPRECOND,
+		                   "container %.64s is not the exec's "
+		                   "recorded container",
+		                   cref);
+		goto out;
+	}
+	rv = exec_kill_tree("/proc", st->pid, cid, &ns, err);
+	if (rv == BERTH_EPERM && ns.n > 0)
+		rv = kill_by_exec(rt, cref, &ns, err);
+	if (rv != 0) {
+		struct berth_exec_state again = { 0 };
+
+		/* Ended by itself meanwhile (or killed by another runtime
+		 * reaping the same deadline): nothing is left to kill. */
+		if (berth_engine_ops(rt->engine)
+		            ->exec_inspect(rt->engine, exec_id, &again, NULL)
+		        == 0
+		    && !again.running)
+			rv = 0;
+		goto out;
+	}
+	*killed = true;
+out:
+	free(ns.pids);
+	free(cid);
+	return rv;
+}
+
+/*
  * Kills the exec's tree if it still runs. Sets *killed when it did.
  * Returns 0, or why it could not.
  */
 static int kill_now(struct run *r, bool *killed, struct berth_err *err)
 {
 	struct berth_exec_state st = { 0 };
-	struct exec_kill_ns_pids ns = { 0 };
-	char *cid = NULL;
 	int rv;
 
 	*killed = false;
@@ -335,33 +457,33 @@ static int kill_now(struct run *r, bool *killed, struct berth_err *err)
 			break;
 		berth_sleep_ms(START_WAIT_STEP_MS);
 	}
-	if (rv != 0 || !st.running || st.pid <= 0)
-		goto out;
-	cid = container_full_id(r->rt, r->cref, err);
-	if (cid == NULL) {
-		rv = err != NULL ? err->code : BERTH_EINTERNAL;
-		goto out;
-	}
-	rv = exec_kill_tree("/proc", st.pid, cid, &ns, err);
-	if (rv == BERTH_EPERM && ns.n > 0)
-		rv = kill_by_exec(r, &ns, err);
-	if (rv != 0) {
-		struct berth_exec_state again = { 0 };
+	if (rv != 0)
+		return rv;
+	return kill_running(r->rt, r->cref, NULL, r->exec_id, &st, killed, err);
+}
 
-		/* Ended by itself meanwhile: nothing is left to kill. */
-		if (berth_engine_ops(r->rt->engine)
-		            ->exec_inspect(r->rt->engine, r->exec_id, &again,
-		                           NULL)
-		        == 0
-		    && !again.running)
-			rv = 0;
-		goto out;
-	}
-	*killed = true;
-out:
-	free(ns.pids);
-	free(cid);
-	return rv;
+int exec_run_kill(struct berth_runtime *rt, const char *container_id,
+                  const char *exec_id, bool *killed, struct berth_err *err)
+{
+	struct berth_exec_state st = { 0 };
+	bool k = false;
+	int rv;
+
+	rv = berth_engine_ops(rt->engine)
+	         ->exec_inspect(rt->engine, exec_id, &st, err);
+	if (rv != 0)
+		return rv;
+	if (st.running && st.pid <= 0)
+		return berth_err_set_retryable(
+		    err, BERTH_EUNAVAIL,
+		    "exec %.64s runs but the engine gives no pid for it yet",
+		    exec_id);
+	rv = kill_running(rt, container_id, container_id, exec_id, &st, &k,
+	                  err);
+	if (rv != 0)
+		return rv;
+	*killed = k;
+	return 0;
 }
 
 static void abs_mono(struct timespec *ts, int64_t ms)
@@ -446,6 +568,51 @@ static int wait_exit(struct run *r, int *code, struct berth_err *err)
 	}
 }
 
+/* The container's full id for the deadline row: from the state cache
+ * when it knows the container, else from the engine. */
+static char *row_container_id(struct berth_runtime *rt, const char *ref,
+                              struct berth_err *err)
+{
+	Berth__V1__ContainerDetail *d = NULL;
+	char *id = NULL;
+
+	if (state_cache_inspect(runtime_cache(rt), ref, &d)) {
+		if (d->summary != NULL && d->summary->id != NULL
+		    && strlen(d->summary->id) == 64)
+			id = berth_strdup(d->summary->id);
+		protobuf_c_message_free_unpacked(&d->base, NULL);
+	}
+	return id != NULL ? id : container_full_id(rt, ref, err);
+}
+
+/*
+ * Records the exec's deadline in the store before the engine starts it
+ * (a caller's own timeout only: one derived from the call's deadline is
+ * not recorded, so a plain exec costs no disk write). Sets *recorded.
+ */
+static int record_deadline(struct berth_runtime *rt, const char *cref,
+                           const char *exec_id, const struct exec_limits *lim,
+                           bool *recorded, struct berth_err *err)
+{
+	char *cid = NULL;
+	int rv = 0;
+
+	*recorded = false;
+	if (lim->timeout_ms <= 0 || lim->deadline_timeout)
+		return 0;
+	cid = row_container_id(rt, cref, err);
+	if (cid == NULL)
+		return err != NULL && err->code != 0 ? err->code
+		                                     : BERTH_EINTERNAL;
+	rv = exec_deadline_add(rt->store, exec_id, cid,
+	                       berth_clock_unix_ms() + lim->timeout_ms,
+	                       rt->holder, err);
+	if (rv == 0)
+		*recorded = true;
+	free(cid);
+	return rv;
+}
+
 int exec_run_start(struct berth_runtime *rt, const char *container_ref,
                    const char *exec_id, const struct exec_limits *lim,
                    exec_sink_fn sink, exec_gone_fn gone, void *arg,
@@ -454,8 +621,8 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
 	struct run r;
 	pthread_condattr_t ca;
 	pthread_t th;
-	bool have_th = false, killed = false;
-	int64_t t0 = berth_clock_mono_ms();
+	bool have_th = false, killed = false, recorded = false, ended = false;
+	int64_t t0;
 	int code = -1, rv;
 
 	memset(&r, 0, sizeof(r));
@@ -472,6 +639,12 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r.cv, &ca);
 	pthread_condattr_destroy(&ca);
+	if (res->budget == NULL)
+		res->budget = &rt->exec_out;
+	rv = record_deadline(rt, container_ref, exec_id, lim, &recorded, err);
+	if (rv != 0)
+		goto out;
+	t0 = berth_clock_mono_ms();
 	if (lim->timeout_ms > 0) {
 		r.deadline = t0 + lim->timeout_ms;
 		if (pthread_create(&th, NULL, watchdog, &r) != 0) {
@@ -510,7 +683,7 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
 
 		/* Nobody reads its output any more: end it, best effort. */
 		berth_err_clear(&kerr);
-		(void)kill_now(&r, &killed, &kerr);
+		ended = kill_now(&r, &killed, &kerr) == 0;
 		rv = berth_err_set(err, BERTH_ECANCELLED,
 		                   "the exec's reader went away; the command "
 		                   "was ended");
@@ -524,10 +697,23 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
 	    = (r.killed ? r.killed_at : berth_clock_mono_ms()) - t0;
 	res->timed_out = r.killed;
 	res->exit_code = r.killed ? -1 : code;
+	ended = true;
 	rv = 0;
 out:
 	if (have_th)
 		pthread_join(th, NULL);
+	/* A run that may have left the process running (the engine's
+	 * stream broke, or a kill failed) keeps its row: the reaper asks
+	 * the engine at the deadline. */
+	if (recorded && ended) {
+		struct berth_err derr;
+
+		berth_err_clear(&derr);
+		if (exec_deadline_remove(rt->store, exec_id, &derr) != 0)
+			berth_log(BERTH_LOG_DEBUG, "exec_deadline_keep",
+			          "exec=%.64s reason=\"%s\"", exec_id,
+			          derr.msg);
+	}
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	return rv;

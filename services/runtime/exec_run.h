@@ -26,6 +26,20 @@
  *                     abandons kills the process too (nobody is left to
  *                     read what it writes).
  * A killed exec reports timed_out and exit code -1.
+ *
+ * Durable timeouts: a timeout the caller asked for (timeout_ms > 0, not
+ * the one derived from the call's deadline) is recorded in the store
+ * before the engine starts the exec (exec_deadlines.h), so a runtime
+ * killed meanwhile still ends it after its restart.
+ *
+ * Output budget: collected output is charged to the runtime's budget
+ * (runtime_out_budget_take) as it is buffered, and given back by
+ * exec_result_fini(); a streamed exec is charged for what its stream
+ * can hold at once (EXEC_STREAM_HOLD_MAX) at most. Output the budget
+ * cannot take is cut as the cap cuts it (the stream is marked
+ * truncated) with the marker "[berth: stdout truncated after N bytes:
+ * the runtime's exec output budget is used up]", added to the
+ * collected output too; the command still runs to its end.
  */
 #ifndef BERTH_SERVICES_RUNTIME_EXEC_RUN_H
 #define BERTH_SERVICES_RUNTIME_EXEC_RUN_H
@@ -42,6 +56,11 @@
 #define EXEC_OUTPUT_MAX         (16u << 20)
 #define EXEC_TIMEOUT_MAX_MS     (24LL * 3600 * 1000)
 #define EXEC_DEADLINE_MARGIN_MS 1000
+/* The most a streamed exec's runtime stream holds at once: its buffer
+ * (STREAM_BUF_MAX in streams.c), past which the producer blocks. */
+#define EXEC_STREAM_HOLD_MAX (1u << 20)
+/* Room for a marker line after collected output. */
+#define EXEC_MARK_MAX 128
 
 /* What exec_run_check() resolved. */
 struct exec_limits {
@@ -87,15 +106,36 @@ struct exec_result {
 	int exit_code; /* -1 when killed for the timeout */
 	bool timed_out;
 	bool truncated[3];       /* [BERTH_OUT_STDOUT], [BERTH_OUT_STDERR] */
+	bool budget_cut[3];      /* cut by the runtime's budget, not the cap */
 	struct berth_buf out[3]; /* collected output (no sink) */
 	int64_t duration_ms;
+	size_t seen[3]; /* bytes the command wrote, per stream */
+	size_t kept[3]; /* bytes kept (collected or handed on) */
+	/* Charged for `charged` bytes (exec_run_start sets it to the
+	 * runtime's budget when NULL; NULL = no budget). Borrowed; must
+	 * outlive the result. */
+	struct runtime_out_budget *budget;
+	size_t charged;
 };
 
 /* Initialises an empty result. */
 void exec_result_init(struct exec_result *res);
 
-/* Frees the collected output. Accepts NULL. */
+/* Frees the collected output and gives its charge back to the budget.
+ * Accepts NULL. */
 void exec_result_fini(struct exec_result *res);
+
+/*
+ * Takes one piece of stream `s`'s output within the cap `cap` (per
+ * stream) and res->budget: what fits is appended to res->out[s] (with
+ * `sink` NULL; charged until exec_result_fini) or handed to `sink`
+ * (charged up to EXEC_STREAM_HOLD_MAX in all); the first cut marks
+ * res->truncated[s] and adds the marker. Returns 0, or non-zero when
+ * `sink` refused (the reader is gone).
+ */
+int exec_result_take(struct exec_result *res, size_t cap,
+                     enum berth_output_stream s, const char *data, size_t len,
+                     exec_sink_fn sink, void *arg);
 
 /*
  * Runs exec `exec_id` (made in container `container_ref`) to its end.
@@ -110,5 +150,19 @@ int exec_run_start(struct berth_runtime *rt, const char *container_ref,
                    const char *exec_id, const struct exec_limits *lim,
                    exec_sink_fn sink, exec_gone_fn gone, void *arg,
                    struct exec_result *res, struct berth_err *err);
+
+/*
+ * Kills exec `exec_id`'s process tree with the watchdog's kill
+ * (exec_kill.h) if the engine reports it running, for the deadline
+ * reaper. `container_id` is the full id the exec was recorded with:
+ * nothing is killed unless the engine's container of that id has that
+ * very id and the exec's process runs in its cgroup. `*killed` says
+ * whether a tree was killed (false: it had ended already).
+ * Errors: BERTH_ENOTFOUND (the exec or the container is gone),
+ * BERTH_EUNAVAIL (running, but not started far enough to have a pid
+ * yet, or its process is not visible here), BERTH_EPERM, engine errors.
+ */
+int exec_run_kill(struct berth_runtime *rt, const char *container_id,
+                  const char *exec_id, bool *killed, struct berth_err *err);
 
 #endif

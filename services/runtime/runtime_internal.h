@@ -15,7 +15,21 @@
 #include "services/runtime/streams.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The runtime-wide budget of exec output held in memory (budget.c):
+ * `used` bytes charged now, at most `limit` (0 = the default,
+ * runtime_out_budget_limit()). Zero-initialised is ready to use.
+ */
+struct runtime_out_budget {
+	atomic_size_t used;
+	size_t limit;
+};
+
+struct exec_reaper;
 
 struct berth_runtime {
 	/* First member: the generated service struct, so a handler's
@@ -48,6 +62,10 @@ struct berth_runtime {
 	pthread_cond_t create_done;
 	char **creating;
 	size_t ncreating, creating_cap;
+	/* Exec output buffered now, against the runtime's budget. */
+	struct runtime_out_budget exec_out;
+	/* Ends execs whose recorded deadline passed (exec_deadlines.h). */
+	struct exec_reaper *exec_reaper;
 };
 
 /* The job kind of image pulls. */
@@ -203,6 +221,26 @@ void rt_inspect_pod(Berth__V1__Runtime_Service *svc,
 int runtime_heavy_enter(struct berth_runtime *rt, const char *what,
                         struct berth_err *err);
 void runtime_heavy_leave(struct berth_runtime *rt);
+
+/*
+ * The exec output budget (budget.c): its limit (b->limit, or the
+ * default RUNTIME_EXEC_OUTPUT_BUDGET, or the test-only override
+ * BERTH_TEST_EXEC_OUTPUT_BUDGET read once per process).
+ */
+size_t runtime_out_budget_limit(const struct runtime_out_budget *b);
+
+/*
+ * Charges up to `want` bytes to the budget; returns how many were
+ * granted (less than `want`, down to 0, when it is used up). Give them
+ * back with runtime_out_budget_give(). Lock-free; any thread.
+ */
+size_t runtime_out_budget_take(struct runtime_out_budget *b, size_t want);
+
+/* Gives back `n` bytes taken earlier. */
+void runtime_out_budget_give(struct runtime_out_budget *b, size_t n);
+
+/* Bytes charged now. */
+size_t runtime_out_budget_used(struct runtime_out_budget *b);
 
 /* Records the failure in `err` as `call`'s answer and logs it once, with
  * the request id. The handler then calls its closure with NULL. */

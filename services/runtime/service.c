@@ -5,6 +5,7 @@
  * reverse.
  */
 #include "services/runtime/events_pub.h"
+#include "services/runtime/exec_deadlines.h"
 #include "services/runtime/runtime.h"
 #include "services/runtime/runtime_internal.h"
 #include "services/runtime/state_cache.h"
@@ -21,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Runtime store schema: the shared jobs table; nothing of its own yet. */
 /* RPC workers: long polls hold one each while they wait. */
 #define RUNTIME_WORKERS 64
 /* Largest request: a PutArchive tar (64 MiB) plus its envelope. */
@@ -54,10 +54,20 @@ struct events_pub *runtime_pub(struct berth_runtime *rt)
 	return ((struct runtime_full *)rt)->pub;
 }
 
-static const struct berth_migration *runtime_migrations(size_t *n)
+/* The runtime store's schema: the shared jobs table's steps, then the
+ * runtime's own, numbered after them. */
+#define RUNTIME_MIGRATIONS_MAX 8
+static size_t runtime_migrations(struct berth_migration *out)
 {
-	*n = berth_jobs_migrations_count;
-	return berth_jobs_migrations;
+	size_t n = 0;
+
+	for (size_t i = 0;
+	     i < berth_jobs_migrations_count && n < RUNTIME_MIGRATIONS_MAX - 1;
+	     i++)
+		out[n++] = berth_jobs_migrations[i];
+	out[n].version = EXEC_DEADLINES_MIGRATION_VERSION;
+	out[n++].sql = exec_deadlines_schema;
+	return n;
 }
 
 static bool pull_is_resumable(const char *kind)
@@ -108,7 +118,7 @@ int berth_runtime_start(struct berth_runtime **out,
 	struct berth_rpc_server_opts sopts = { 0 };
 	struct berth_runtime *rt;
 	struct runtime_full *full;
-	const struct berth_migration *migs;
+	struct berth_migration migs[RUNTIME_MIGRATIONS_MAX];
 	size_t nmigs;
 	char *db_path = NULL;
 	int requeued = 0, failed = 0;
@@ -148,7 +158,7 @@ int berth_runtime_start(struct berth_runtime **out,
 	if (rv != 0)
 		goto fail;
 	db_path = berth_asprintf("%s/runtime.db", opts->data_dir);
-	migs = runtime_migrations(&nmigs);
+	nmigs = runtime_migrations(migs);
 	rv = berth_store_open(&rt->store, db_path, migs, nmigs, err);
 	if (rv != 0)
 		goto fail;
@@ -171,6 +181,10 @@ int berth_runtime_start(struct berth_runtime **out,
 	if (rv != 0)
 		goto fail;
 	rv = runtime_runner_start(rt, err);
+	if (rv != 0)
+		goto fail;
+	/* Its first pass is the reconcile of exec deadlines. */
+	rv = exec_reaper_start(&rt->exec_reaper, rt, err);
 	if (rv != 0)
 		goto fail;
 	rv = event_follower_start(&full->follower, rt, full->cache, full->pub,
@@ -207,12 +221,13 @@ void berth_runtime_stop(struct berth_runtime *rt)
 
 	if (rt == NULL)
 		return;
-	/* Stop taking requests first, then the runner, the streams'
-	 * producers and the follower, then what they use. Long waits in
-	 * handlers give up first. */
+	/* Stop taking requests first, then the runner, the exec deadline
+	 * reaper, the streams' producers and the follower, then what they
+	 * use. Long waits in handlers give up first. */
 	atomic_store(&full->closing, true);
 	berth_rpc_server_free(rt->server);
 	runtime_runner_stop(rt);
+	exec_reaper_stop(rt->exec_reaper);
 	runtime_streams_free(rt->streams);
 	event_follower_stop(full->follower);
 	events_pub_free(full->pub);
