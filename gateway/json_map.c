@@ -10,6 +10,8 @@
  */
 #include "gateway/json_map.h"
 
+#include "gateway/json_writer.h"
+
 #include "lib/alloc.h"
 #include "lib/validate.h"
 
@@ -1113,18 +1115,6 @@ static json_t *jstrv(char *const *v, size_t n)
 	return a;
 }
 
-static json_t *jkvs(Berth__V1__KeyValue *const *kv, size_t n)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < n; i++)
-		/* A key that is not UTF-8 is refused (and the value
-		 * released) by jansson itself. */
-		if (kv[i]->key != NULL)
-			json_object_set_new(o, kv[i]->key, jstr(kv[i]->value));
-	return o;
-}
-
 /* Unix milliseconds as RFC 3339 UTC with milliseconds; null for 0. */
 static json_t *jtime_ms(int64_t ms)
 {
@@ -1155,38 +1145,88 @@ static json_t *jrestart(const Berth__V1__RestartPolicy *rp)
 	return jstr(rp->name);
 }
 
-static void summary_into(json_t *o, const Berth__V1__ContainerSummary *s)
+/* The summary's members, into an object the caller opened. The one
+ * place the summary's shape is written: the list writes it straight
+ * out, a detail starts from it (see summary_object). */
+static void summary_members(struct gw_jw *w,
+                            const Berth__V1__ContainerSummary *s)
 {
-	json_t *ports = json_array();
-
-	/* A list answers this for every container: the literal keys skip
-	 * jansson's UTF-8 check. */
-	json_object_set_new_nocheck(o, "id", jstr(s->id));
-	json_object_set_new_nocheck(o, "name", jstr(s->name));
-	json_object_set_new_nocheck(o, "image", jstr(s->image));
-	json_object_set_new_nocheck(o, "state", jstr(s->state));
-	json_object_set_new_nocheck(o, "status", jstr(s->status));
-	json_object_set_new_nocheck(o, "created", json_integer(s->created));
-	json_object_set_new_nocheck(o, "labels", jkvs(s->labels, s->n_labels));
+	gw_jw_key(w, "id");
+	gw_jw_string(w, s->id);
+	gw_jw_key(w, "name");
+	gw_jw_string(w, s->name);
+	gw_jw_key(w, "image");
+	gw_jw_string(w, s->image);
+	gw_jw_key(w, "state");
+	gw_jw_string(w, s->state);
+	gw_jw_key(w, "status");
+	gw_jw_string(w, s->status);
+	gw_jw_key(w, "created");
+	gw_jw_int(w, s->created);
+	gw_jw_key(w, "labels");
+	gw_jw_object_open(w);
+	for (size_t i = 0; i < s->n_labels; i++) {
+		gw_jw_key_text(w, s->labels[i]->key);
+		gw_jw_string(w, s->labels[i]->value);
+	}
+	gw_jw_object_close(w);
+	gw_jw_key(w, "ports");
+	gw_jw_array_open(w);
 	for (size_t i = 0; i < s->n_ports; i++) {
 		const Berth__V1__PortBinding *p = s->ports[i];
 
-		json_array_append_new(
-		    ports,
-		    json_pack("{s:o,s:i,s:i,s:o}", "host_ip", jstr(p->host_ip),
-		              "host_port", (int)p->host_port, "container_port",
-		              (int)p->container_port, "protocol",
-		              jstr(p->protocol)));
+		gw_jw_object_open(w);
+		gw_jw_key(w, "host_ip");
+		gw_jw_string(w, p->host_ip);
+		gw_jw_key(w, "host_port");
+		gw_jw_int(w, p->host_port);
+		gw_jw_key(w, "container_port");
+		gw_jw_int(w, p->container_port);
+		gw_jw_key(w, "protocol");
+		gw_jw_string(w, p->protocol);
+		gw_jw_object_close(w);
 	}
-	json_object_set_new_nocheck(o, "ports", ports);
+	gw_jw_array_close(w);
 }
 
-json_t *gw_json_container_summary(const Berth__V1__ContainerSummary *s)
+int gw_json_container_list(struct berth_buf *out,
+                           const Berth__V1__ListContainersReply *r)
 {
-	json_t *o = json_object();
+	struct gw_jw w;
 
-	summary_into(o, s);
-	return o;
+	gw_jw_init(&w, out);
+	gw_jw_object_open(&w);
+	gw_jw_key(&w, "containers");
+	gw_jw_array_open(&w);
+	for (size_t i = 0; i < r->n_containers; i++) {
+		gw_jw_object_open(&w);
+		summary_members(&w, r->containers[i]);
+		gw_jw_object_close(&w);
+	}
+	gw_jw_array_close(&w);
+	gw_jw_object_close(&w);
+	return gw_jw_failed(&w) ? BERTH_ELIMIT : 0;
+}
+
+/* A summary is its labels and ports: far below this. */
+#define SUMMARY_JSON_MAX (16u << 20)
+
+/* The summary as a JSON object, for a detail to add its fields to. */
+static json_t *summary_object(const Berth__V1__ContainerSummary *s)
+{
+	struct berth_buf b;
+	struct gw_jw w;
+	json_t *o = NULL;
+
+	berth_buf_init(&b, SUMMARY_JSON_MAX);
+	gw_jw_init(&w, &b);
+	gw_jw_object_open(&w);
+	summary_members(&w, s);
+	gw_jw_object_close(&w);
+	if (!gw_jw_failed(&w))
+		o = json_loadb(b.data, b.len, 0, NULL);
+	berth_buf_fini(&b);
+	return o != NULL ? o : json_object();
 }
 
 /* The container options of a detail: health, limits, networks,
@@ -1235,9 +1275,9 @@ static void options_into(json_t *o, const Berth__V1__ContainerDetail *d)
 json_t *gw_json_container_detail(const Berth__V1__ContainerDetail *d)
 {
 	Berth__V1__ContainerSummary empty = BERTH__V1__CONTAINER_SUMMARY__INIT;
-	json_t *o = json_object(), *mounts = json_array();
+	json_t *o = summary_object(d->summary != NULL ? d->summary : &empty);
+	json_t *mounts = json_array();
 
-	summary_into(o, d->summary != NULL ? d->summary : &empty);
 	json_object_set_new(o, "image_id", jstr(d->image_id));
 	json_object_set_new(o, "running", json_boolean(d->running));
 	json_object_set_new(o, "exit_code", json_integer(d->exit_code));

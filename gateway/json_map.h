@@ -28,6 +28,7 @@
 #ifndef BERTH_GATEWAY_JSON_MAP_H
 #define BERTH_GATEWAY_JSON_MAP_H
 
+#include "lib/buf.h"
 #include "lib/error.h"
 
 #include "berth/v1/runtime.pb-c.h"
@@ -65,9 +66,18 @@ int gw_json_to_pull_image(char **image, const json_t *obj,
                           struct berth_err *err);
 
 /*
+ * The list reply {"containers":[summary...]} written into `out` (the
+ * reply the gateway sends most and largest, so it skips jansson).
+ * BERTH_ELIMIT when `out`'s cap was reached. The message is borrowed.
+ */
+int gw_json_container_list(struct berth_buf *out,
+                           const Berth__V1__ListContainersReply *r);
+
+/*
  * Output mappings. Each returns a new JSON object (caller owns it;
  * free with json_decref()); the message is borrowed.
  *   summary: id name image state status created labels{} ports[]
+ *            (the list's entries, and the start of a detail)
  *   detail:  the summary's fields plus image_id running exit_code
  *            started_at finished_at restart_count command entrypoint
  *            working_dir mounts restart_policy env_keys, and the
@@ -82,7 +92,6 @@ int gw_json_to_pull_image(char **image, const json_t *obj,
  *   info:    runtime socket_path rootless build_dir engine_version
  *            api_version os arch containers containers_running images
  */
-json_t *gw_json_container_summary(const Berth__V1__ContainerSummary *s);
 json_t *gw_json_container_detail(const Berth__V1__ContainerDetail *d);
 json_t *gw_json_job(const Berth__V1__Job *j);
 json_t *gw_json_runtime_info(const Berth__V1__RuntimeInfo *info);

@@ -38,6 +38,11 @@ void gw_respond_json(struct gw_req *rq, int status, json_t *body)
 	set_body(rq, status, text);
 }
 
+void gw_respond_json_text(struct gw_req *rq, int status, char *text)
+{
+	set_body(rq, status, text);
+}
+
 void gw_respond_empty(struct gw_req *rq, int status)
 {
 	set_body(rq, status, NULL);

@@ -19,6 +19,10 @@
 /* Answers `status` with `body` as JSON. Takes ownership of `body`. */
 void gw_respond_json(struct gw_req *rq, int status, json_t *body);
 
+/* Answers `status` with `text`, JSON already written. Takes ownership of
+ * `text` (free()d with the response). */
+void gw_respond_json_text(struct gw_req *rq, int status, char *text);
+
 /* Answers `status` with no body (204). */
 void gw_respond_empty(struct gw_req *rq, int status);
 

@@ -78,16 +78,26 @@ static json_t *body_object(struct gw_req *rq)
 
 /* ----------------------------------------------------------------- list */
 
+/* Cap for the list's JSON: far above any real list (200 containers
+ * are about 60 KiB), well below what would hurt the gateway. */
+#define LIST_JSON_MAX (64u << 20)
+
 static void finish_list(struct gw_req *rq, const ProtobufCMessage *out)
 {
 	const Berth__V1__ListContainersReply *r
 	    = (const Berth__V1__ListContainersReply *)out;
-	json_t *a = json_array();
+	struct berth_buf b;
 
-	for (size_t i = 0; i < r->n_containers; i++)
-		json_array_append_new(
-		    a, gw_json_container_summary(r->containers[i]));
-	gw_respond_json(rq, 200, json_pack("{s:o}", "containers", a));
+	berth_buf_init(&b, LIST_JSON_MAX);
+	if (gw_json_container_list(&b, r) != 0) {
+		berth_buf_fini(&b);
+		gw_respond_error(rq, BERTH_ELIMIT, false,
+		                 "the container list is larger than %u MiB; "
+		                 "narrow it with label, name or state",
+		                 LIST_JSON_MAX >> 20);
+		return;
+	}
+	gw_respond_json_text(rq, 200, berth_buf_steal(&b, NULL));
 }
 
 void gw_h_containers_list(struct gw_req *rq)

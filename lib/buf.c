@@ -7,6 +7,7 @@
 #include "lib/error.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 void berth_buf_init(struct berth_buf *b, size_t max)
@@ -46,7 +47,9 @@ int berth_buf_append(struct berth_buf *b, const void *p, size_t n)
 
 		while (grow < need)
 			grow *= 2;
-		if (grow > b->max + 1)
+		/* Never past the cap (+1 for the NUL); a cap of SIZE_MAX
+		 * has no +1 to give. */
+		if (b->max < SIZE_MAX && grow > b->max + 1)
 			grow = b->max + 1;
 		b->data = berth_realloc(b->data, grow);
 		b->alloc = grow;

@@ -537,7 +537,27 @@ static void test_output_field_names(void **state)
 	pb.protocol = "tcp";
 	sum.ports = pbs;
 	sum.n_ports = 1;
-	o = gw_json_container_summary(&sum);
+	{
+		Berth__V1__ListContainersReply list
+		    = BERTH__V1__LIST_CONTAINERS_REPLY__INIT;
+		Berth__V1__ContainerSummary *sums[] = { &sum };
+		struct berth_buf b;
+		json_t *whole;
+
+		list.containers = sums;
+		list.n_containers = 1;
+		berth_buf_init(&b, 1 << 20);
+		assert_int_equal(gw_json_container_list(&b, &list), 0);
+		whole = json_loadb(b.data, b.len, 0, NULL);
+		assert_non_null(whole);
+		assert_int_equal(json_object_size(whole), 1);
+		o = json_incref(
+		    json_array_get(json_object_get(whole, "containers"), 0));
+		assert_int_equal(
+		    json_array_size(json_object_get(whole, "containers")), 1);
+		json_decref(whole);
+		berth_buf_fini(&b);
+	}
 	assert_keys(o, summary_keys);
 	assert_string_equal(json_string_value(json_object_get(o, "id")),
 	                    "abc123");

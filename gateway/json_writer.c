@@ -1,0 +1,230 @@
+/*
+ * json_writer.c: JSON written straight into a buffer (see json_writer.h).
+ * The output is byte for byte what jansson's JSON_COMPACT dump gives for
+ * the same values, so a reply does not change with how it was built.
+ */
+#include "gateway/json_writer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void gw_jw_init(struct gw_jw *w, struct berth_buf *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+}
+
+bool gw_jw_failed(const struct gw_jw *w)
+{
+	return w->failed || w->depth != 0;
+}
+
+static void put(struct gw_jw *w, const char *p, size_t n)
+{
+	if (!w->failed && berth_buf_append(w->out, p, n) != 0)
+		w->failed = true;
+}
+
+/* The comma before an item that is not the first of its level. */
+static void separate(struct gw_jw *w)
+{
+	if (w->need_comma[w->depth])
+		put(w, ",", 1);
+	w->need_comma[w->depth] = true;
+}
+
+/* Before a value. Inside an object its key already wrote the comma.
+ * False when the value goes with a key that was left out. */
+static bool value_begins(struct gw_jw *w)
+{
+	if (w->skip_value) {
+		w->skip_value = false;
+		return false;
+	}
+	if (!w->is_object[w->depth])
+		separate(w);
+	return true;
+}
+
+static void open_level(struct gw_jw *w, char c, bool object)
+{
+	if (!value_begins(w))
+		return;
+	if (w->depth >= GW_JW_MAX_DEPTH - 1) {
+		w->failed = true;
+		return;
+	}
+	put(w, &c, 1);
+	w->depth++;
+	w->need_comma[w->depth] = false;
+	w->is_object[w->depth] = object;
+}
+
+static void close_level(struct gw_jw *w, char c)
+{
+	if (w->depth <= 0) {
+		w->failed = true;
+		return;
+	}
+	w->depth--;
+	put(w, &c, 1);
+}
+
+void gw_jw_object_open(struct gw_jw *w)
+{
+	open_level(w, '{', true);
+}
+
+void gw_jw_object_close(struct gw_jw *w)
+{
+	close_level(w, '}');
+}
+
+void gw_jw_array_open(struct gw_jw *w)
+{
+	open_level(w, '[', false);
+}
+
+void gw_jw_array_close(struct gw_jw *w)
+{
+	close_level(w, ']');
+}
+
+/* Length of the UTF-8 sequence starting at `s`, or 0 when it is not a
+ * valid one (jansson's rules: shortest form only, no surrogates, at most
+ * U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0; /* also stops at the NUL */
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+	    || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+		return 0;
+	return n;
+}
+
+bool gw_jw_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		size_t n = utf8_seq(p);
+
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* Writes `s` quoted, escaping as jansson does: the two-character forms
+ * for \b \f \n \r \t, \u00XX for other control bytes, nothing else. */
+static void quoted(struct gw_jw *w, const char *s)
+{
+	const char *run = s, *p = s;
+
+	put(w, "\"", 1);
+	for (; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		char esc[8];
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, run, (size_t)(p - run));
+		run = p + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"':
+		case '\\': esc[1] = (char)c; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			n = 6;
+			break;
+		}
+		put(w, esc, n);
+	}
+	put(w, run, (size_t)(p - run));
+	put(w, "\"", 1);
+}
+
+void gw_jw_key(struct gw_jw *w, const char *literal)
+{
+	separate(w);
+	put(w, "\"", 1);
+	put(w, literal, strlen(literal));
+	put(w, "\":", 2);
+}
+
+void gw_jw_key_text(struct gw_jw *w, const char *key)
+{
+	if (key == NULL || !gw_jw_utf8_valid(key)) {
+		w->skip_value = true;
+		return;
+	}
+	separate(w);
+	quoted(w, key);
+	put(w, ":", 1);
+}
+
+void gw_jw_string(struct gw_jw *w, const char *s)
+{
+	if (!value_begins(w))
+		return;
+	quoted(w, s != NULL && gw_jw_utf8_valid(s) ? s : "");
+}
+
+void gw_jw_int(struct gw_jw *w, int64_t v)
+{
+	char num[24];
+	int n;
+
+	if (!value_begins(w))
+		return;
+	n = snprintf(num, sizeof(num), "%" PRId64, v);
+	put(w, num, (size_t)n);
+}
+
+void gw_jw_bool(struct gw_jw *w, bool v)
+{
+	if (!value_begins(w))
+		return;
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void gw_jw_null(struct gw_jw *w)
+{
+	if (!value_begins(w))
+		return;
+	put(w, "null", 4);
+}
