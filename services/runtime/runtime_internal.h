@@ -93,6 +93,17 @@ int runtime_bind_mounts_check(struct berth_runtime *rt,
                               const Berth__V1__ContainerSpec *spec,
                               struct berth_err *err);
 
+/*
+ * The same check on a container berth created, right before berth
+ * starts it: a bind source that no longer resolves inside SafeLocalPaths
+ * (a folder swapped for a symlink since create) refuses the start.
+ * Containers berth did not create are left to their owner. Returns 0
+ * or the refusal, as runtime_bind_mounts_check().
+ */
+int runtime_bind_mounts_recheck(struct berth_runtime *rt,
+                                const Berth__V1__ContainerDetail *d,
+                                struct berth_err *err);
+
 /* SHA-256 (hex) of the spec's canonical packed form: two creates with the
  * same configuration have the same hash. */
 void runtime_spec_hash(const Berth__V1__ContainerSpec *spec,

@@ -1,16 +1,18 @@
 /*
- * safe_mounts.c: bind mounts only from SafeLocalPaths. Called at create,
- * before anything reaches the engine: every bind source (type "bind" or
- * empty) must resolve beneath one of the operator's safe_local_paths
- * through descriptors (lib/safe_path.h); volumes are not host paths and
- * are not checked. With no safe_local_paths configured, binds are
- * refused.
+ * safe_mounts.c: bind mounts only from SafeLocalPaths. Every bind source
+ * (type "bind" or empty) must resolve beneath one of the operator's
+ * safe_local_paths through descriptors (lib/safe_path.h); volumes are
+ * not host paths and are not checked. With no safe_local_paths
+ * configured, binds are refused.
  *
- * The engine takes the bind source as a path string and resolves it
- * again when the container starts: a source swapped for a symlink in
- * between is not caught here. The check still stops every path that is
- * outside at the time of the request, which is what a caller controls;
- * the folders inside a safe root are the operator's to protect.
+ * Checked at create, before anything reaches the engine, and again
+ * right before berth starts or restarts a container it created: the
+ * engine takes the source as a path string and resolves it once more
+ * when the container starts, so a folder swapped for a symlink between
+ * create and start is caught then. What is left is the moment between
+ * that check and the engine's mount, and restarts the engine makes on
+ * its own (restart policies); the folders inside a safe root are the
+ * operator's to protect.
  */
 #include "services/runtime/runtime_internal.h"
 
@@ -19,24 +21,67 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One bind source, named `field` in the error. */
+static int check_source(struct berth_runtime *rt, const char *field,
+                        const char *source, struct berth_err *err)
+{
+	struct berth_safe_target t = BERTH_SAFE_TARGET_INIT;
+	int rv;
+
+	rv = berth_safe_path_resolve(&t, field, source,
+	                             (const char *const *)rt->safe_local_paths,
+	                             rt->nsafe_local_paths, NULL, 0, err);
+	berth_safe_target_fini(&t);
+	return rv;
+}
+
+static bool is_bind(const Berth__V1__Mount *m)
+{
+	return m->type[0] == '\0' || strcmp(m->type, "bind") == 0;
+}
+
 int runtime_bind_mounts_check(struct berth_runtime *rt,
                               const Berth__V1__ContainerSpec *spec,
                               struct berth_err *err)
 {
 	for (size_t i = 0; spec != NULL && i < spec->n_mounts; i++) {
-		const Berth__V1__Mount *m = spec->mounts[i];
-		struct berth_safe_target t = BERTH_SAFE_TARGET_INIT;
 		char field[48];
 		int rv;
 
-		if (m->type[0] != '\0' && strcmp(m->type, "bind") != 0)
+		if (!is_bind(spec->mounts[i]))
 			continue;
 		snprintf(field, sizeof(field), "mounts[%zu].source", i);
-		rv = berth_safe_path_resolve(
-		    &t, field, m->source,
-		    (const char *const *)rt->safe_local_paths,
-		    rt->nsafe_local_paths, NULL, 0, err);
-		berth_safe_target_fini(&t);
+		rv = check_source(rt, field, spec->mounts[i]->source, err);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+/* Whether berth created the container (BERTH_LABEL_MANAGED). */
+static bool managed(const Berth__V1__ContainerSummary *s)
+{
+	for (size_t i = 0; s != NULL && i < s->n_labels; i++)
+		if (strcmp(s->labels[i]->key, BERTH_LABEL_MANAGED) == 0)
+			return strcmp(s->labels[i]->value, "true") == 0;
+	return false;
+}
+
+int runtime_bind_mounts_recheck(struct berth_runtime *rt,
+                                const Berth__V1__ContainerDetail *d,
+                                struct berth_err *err)
+{
+	if (!managed(d->summary))
+		return 0;
+	for (size_t i = 0; i < d->n_mounts; i++) {
+		char field[64];
+		int rv;
+
+		if (!is_bind(d->mounts[i]))
+			continue;
+		snprintf(field, sizeof(field),
+		         "the container's mounts[%zu].source", i);
+		rv = check_source(rt, field, d->mounts[i]->source, err);
 		if (rv != 0)
 			return rv;
 	}

@@ -6,7 +6,8 @@
  * SafeLocalPaths (shared prefix, symlink pointing out) refused with 403
  * and nothing uploaded; PUT archive of a good tar, and of a tar with a
  * "../" entry (400, nothing written); wrong Content-Type (415); a 65 MiB
- * body (413); bind mounts at create checked (403, no container left);
+ * body (413); bind mounts at create checked (403, no container left),
+ * and again at start (a source swapped for a symlink refuses the start);
  * and a berth without safe_local_paths refusing injection.
  *
  * Every container made here carries the label berth-test=<run> and is
@@ -698,6 +699,52 @@ static void test_bind_mounts(void **state)
 }
 
 /*
+ * A bind source swapped for a symlink that leads out after create: berth
+ * checks again before it starts the container, refuses (403) and leaves
+ * it created, not running; with the folder back, the start goes ahead.
+ */
+static void test_bind_swapped_before_start(void **state)
+{
+	char *swap = at("safe/swap"), *aside = at("safe/swap-aside");
+	char *name = NULL, *path, *id;
+	json_t *j = NULL;
+
+	(void)state;
+	mk_dir("safe/swap");
+	assert_int_equal(create_with_bind(swap, &j, &name), 201);
+	id = berth_strdup(ts_json_str(j, "id"));
+	json_decref(j);
+
+	assert_int_equal(rename(swap, aside), 0);
+	mk_link("../outside", "safe/swap");
+	path = berth_asprintf("/api/v1/containers/%s/start", id);
+	assert_int_equal(req("POST", path, NULL, &j), 403);
+	assert_non_null(
+	    strstr(ts_json_str(json_object_get(j, "error"), "message"),
+	           "mounts[0].source"));
+	json_decref(j);
+	free(path);
+	path = berth_asprintf("/api/v1/containers/%s", id);
+	assert_int_equal(req("GET", path, NULL, &j), 200);
+	assert_string_equal(ts_json_str(j, "state"), "created");
+	json_decref(j);
+	free(path);
+
+	assert_int_equal(unlink(swap), 0);
+	assert_int_equal(rename(aside, swap), 0);
+	path = berth_asprintf("/api/v1/containers/%s/start", id);
+	assert_int_equal(req("POST", path, NULL, &j), 204);
+	json_decref(j);
+	free(path);
+
+	remove_container(id);
+	free(id);
+	free(name);
+	free(swap);
+	free(aside);
+}
+
+/*
  * A read-only root with a bind mount from inside the safe folder: the
  * upload goes straight into the mounted folder (an engine refuses
  * uploads into a read-only root), so the files appear on the host.
@@ -890,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_put_archive_big),
 		cmocka_unit_test(test_put_archive_too_large),
 		cmocka_unit_test(test_bind_mounts),
+		cmocka_unit_test(test_bind_swapped_before_start),
 		cmocka_unit_test(test_inject_read_only_root),
 		cmocka_unit_test(test_no_safe_paths),
 		cmocka_unit_test(test_runtime_checks_over_nng),
