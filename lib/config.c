@@ -52,6 +52,7 @@ enum sid {
 	S_DATA_DIR,
 	S_SVC_RUNTIME,
 	S_SAFE_PATHS,
+	S_HEALTH_DRIVER,
 };
 
 struct setting {
@@ -76,6 +77,8 @@ static const struct setting settings[] = {
 	{ "services", "runtime", "services.runtime", K_LIST, S_SVC_RUNTIME },
 	{ "runtime", "safe_local_paths", "runtime.safe_local_paths", K_LIST,
 	  S_SAFE_PATHS },
+	{ "runtime", "health_driver", "runtime.health_driver", K_STRING,
+	  S_HEALTH_DRIVER },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -96,6 +99,7 @@ static const struct {
 	{ "BERTH_DOCKER_SOCKET", "docker.socket_path" },
 	{ "BERTH_RUNTIME_URL", "services.runtime" },
 	{ "BERTH_SAFE_LOCAL_PATHS", "runtime.safe_local_paths" },
+	{ "BERTH_HEALTH_DRIVER", "runtime.health_driver" },
 	/* Seed 002's per-run override of the shell, comma-separated. */
 	{ "BERTH_SHELL", "docker.shell" },
 };
@@ -384,6 +388,12 @@ static int check(const struct setting *st, const struct value *v,
 	case S_SHELL:
 	case S_SAFE_PATHS:
 	case S_SVC_RUNTIME: return check_list(st, v, err);
+	case S_HEALTH_DRIVER:
+		if (strcmp(v->str, "auto") == 0 || strcmp(v->str, "on") == 0
+		    || strcmp(v->str, "off") == 0)
+			return 0;
+		return bad(err, st->name, v->str,
+		           "must be \"auto\", \"on\" or \"off\"");
 	}
 	return berth_err_set(err, BERTH_EINTERNAL, "%s: no check", st->name);
 }
@@ -448,6 +458,7 @@ static void apply(struct berth_config *cfg, const struct setting *st,
 		replace_list(&cfg->safe_local_paths, &cfg->nsafe_local_paths,
 		             v->strs, v->n);
 		break;
+	case S_HEALTH_DRIVER: replace_str(&cfg->health_driver, v->str); break;
 	}
 }
 
@@ -780,6 +791,7 @@ static void set_defaults(struct berth_config *cfg)
 	cfg->data_dir = berth_strdup("./var");
 	cfg->runtime_urls = dup_list(urls, 1);
 	cfg->nruntime_urls = 1;
+	cfg->health_driver = berth_strdup("auto");
 }
 
 int berth_config_load(struct berth_config **out, const char *path,
@@ -819,6 +831,7 @@ void berth_config_free(struct berth_config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->runtime);
+	free(cfg->health_driver);
 	free(cfg->socket_path);
 	free(cfg->build_dir);
 	free_list(cfg->shell);

@@ -23,7 +23,7 @@
  * Unknown tables or keys and wrong types are errors naming the line:
  * a typo must not silently fall back to a default. Environment
  * variables override the file (BERTH_DATA, BERTH_HTTP, BERTH_RUNTIME,
- * BERTH_DOCKER_SOCKET, BERTH_RUNTIME_URL, BERTH_SHELL -- lists are
+ * BERTH_DOCKER_SOCKET, BERTH_RUNTIME_URL, BERTH_SHELL, BERTH_HEALTH_DRIVER -- lists are
  * comma-separated, e.g. BERTH_SHELL=/bin/bash,-l,-c); the CLI's flags override both
  * through berth_config_set().
  */
@@ -56,6 +56,11 @@ struct berth_config {
 	 * 000's SafeLocalPaths); none = injection and binds are refused. */
 	char **safe_local_paths; /* NULL-terminated, or NULL */
 	size_t nsafe_local_paths;
+	/* Who runs containers' health probes where the engine will not
+	 * (Podman without systemd): "auto" (default: berth does, on
+	 * Podman when /run/systemd/system is absent), "on" or "off".
+	 * BERTH_HEALTH_DRIVER overrides it. */
+	char *health_driver;
 };
 
 /*

@@ -210,6 +210,24 @@ struct berth_engine_ops {
 	                Berth__V1__ListPodsReply **out, struct berth_err *err);
 	int (*pod_inspect)(struct berth_engine *e, const char *id,
 	                   Berth__V1__PodSummary **out, struct berth_err *err);
+
+	/*
+	 * Health: runs container `id`'s configured health check once and
+	 * has the engine record the result exactly as its own schedule
+	 * would (status, failing streak, start period, log). For engines
+	 * whose schedule may not run: Podman's comes from systemd timers.
+	 * NULL when the engine always runs the probes itself (Docker).
+	 * The call gives up after `timeout_ms` (0 = the engine's request
+	 * timeout) or when `tick` (called about once a second; may be
+	 * NULL) returns non-zero (BERTH_ECANCELLED). On 0, `*status` is
+	 * the probe's verdict ("healthy", "unhealthy", "starting");
+	 * caller owns `*status`; free with free().
+	 * Errors: BERTH_ENOTFOUND (no such container), BERTH_EPRECOND
+	 * (not running, or no health check), BERTH_EUNAVAIL.
+	 */
+	int (*health_probe)(struct berth_engine *e, const char *id,
+	                    int timeout_ms, berth_engine_tick_fn tick,
+	                    void *arg, char **status, struct berth_err *err);
 };
 
 struct berth_engine_config {

@@ -15,7 +15,12 @@
  *  - an archive upload to a missing folder succeeds on Podman (Docker:
  *    404), so the folder is checked first;
  *  - a running container's wait goes through libpod, which keeps the
- *    exit code of a container removed on exit.
+ *    exit code of a container removed on exit;
+ *  - every create, in a pod or not, passes one check first (all
+ *    strings UTF-8, env keys), as the Docker driver's create does;
+ *  - health probes run from systemd timers, so this driver has the
+ *    health_probe op (libpod's healthcheck run) for the runtime's
+ *    health driver to call where there is no systemd.
  * Event names and wait on a never-started container are normalised in
  * the shared Docker files (engine_docker_events.c, engine_docker_wait.c).
  */
@@ -964,6 +969,120 @@ out:
 	return rv;
 }
 
+/* --- containers: the checks of every create --------------------------- */
+
+/* Nesting of ContainerSpec's messages (spec -> mounts -> ...): 2 today. */
+#define SPEC_DEPTH_MAX 4
+
+/* Whether `s` is NULL or valid UTF-8 throughout. */
+static bool utf8_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = berth_utf8_seq_len(s + i, n - i);
+
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/*
+ * Every string in message `m`, at any depth, must be UTF-8: jansson
+ * turns any other into NULL and the set or append that takes it then
+ * quietly does nothing, so a dropped argv entry or env variable would
+ * change what the container runs instead of failing the create. The
+ * walk goes by the generated descriptor, so a field added to the proto
+ * is checked without a line here. Messages name the field (its proto
+ * path, "mounts[1].source"), never the value: env values may be secrets.
+ */
+static int check_utf8_msg(const ProtobufCMessage *m, const char *path,
+                          int depth, struct berth_err *err)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (depth > SPEC_DEPTH_MAX)
+		return berth_err_set(err, BERTH_EINVAL, "%s: nested too deep",
+		                     path);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m + f->offset;
+		bool rep = f->label == PROTOBUF_C_LABEL_REPEATED;
+		size_t n = rep
+		    ? *(const size_t *)((const char *)m + f->quantifier_offset)
+		    : 1;
+		char sub[96];
+		int rv;
+
+		/* A oneof member that is not the chosen one holds another
+		 * member's bytes. */
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0
+		    && *(const uint32_t *)((const char *)m
+		                           + f->quantifier_offset)
+		        != f->id)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (rep)
+				snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path,
+				         path[0] != '\0' ? "." : "", f->name,
+				         j);
+			else
+				snprintf(sub, sizeof(sub), "%s%s%s", path,
+				         path[0] != '\0' ? "." : "", f->name);
+			if (f->type == PROTOBUF_C_TYPE_STRING) {
+				const char *v = rep
+				    ? (*(char *const *const *)base)[j]
+				    : *(const char *const *)base;
+
+				if (!utf8_ok(v))
+					return berth_err_set(
+					    err, BERTH_EINVAL,
+					    "%s: must be UTF-8", sub);
+			} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				const ProtobufCMessage *c = rep
+				    ? (*(const ProtobufCMessage *const *const *)
+				           base)[j]
+				    : *(const ProtobufCMessage *const *)base;
+
+				if (c == NULL)
+					continue;
+				rv = check_utf8_msg(c, sub, depth + 1, err);
+				if (rv != 0)
+					return rv;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * The checks every container create on Podman goes through, in a pod
+ * (libpod's SpecGenerator) or not (the compatible API): all strings
+ * UTF-8, berth's labels too, and env keys as the runtime allows them
+ * ([A-Za-z_][A-Za-z0-9_]*: a key with '=' would set another variable
+ * than the one named).
+ */
+static int podman_check_create(const Berth__V1__ContainerSpec *spec,
+                               const Berth__V1__KeyValue *const *labels,
+                               size_t nlabels, struct berth_err *err)
+{
+	char field[48];
+	int rv;
+
+	rv = check_utf8_msg(&spec->base, "", 0, err);
+	for (size_t i = 0; rv == 0 && i < nlabels; i++)
+		if (!utf8_ok(labels[i]->key) || !utf8_ok(labels[i]->value))
+			rv = berth_err_set(err, BERTH_EINVAL,
+			                   "labels[%zu]: must be UTF-8", i);
+	for (size_t i = 0; rv == 0 && i < spec->n_env; i++) {
+		snprintf(field, sizeof(field), "env[%zu].key", i);
+		rv = berth_validate_env_key(field, spec->env[i]->key, err);
+	}
+	return rv;
+}
+
 static int podman_create_in_pod(struct berth_engine *e,
                                 const Berth__V1__ContainerSpec *spec,
                                 const Berth__V1__KeyValue *const *labels,
@@ -1038,6 +1157,9 @@ static int podman_container_create(struct berth_engine *e,
 	struct berth_err l;
 	int rv;
 
+	rv = podman_check_create(spec, labels, nlabels, err);
+	if (rv != 0)
+		return rv;
 	if (spec->pod != NULL && spec->pod[0] != '\0')
 		return podman_create_in_pod(e, spec, labels, nlabels, id, err);
 	berth_err_clear(&l);
@@ -1124,6 +1246,132 @@ static int podman_container_inspect(struct berth_engine *e, const char *id,
 	}
 	*out = d;
 	return 0;
+}
+
+/* --- health: one probe run through libpod ---------------------------------- */
+
+/* The reply of a probe run: {"Status","FailingStreak","Log"} (Log null). */
+#define PROBE_REPLY_MAX (64u * 1024u)
+/* The engine's own overhead on top of the probe's timeout. */
+#define PROBE_MARGIN_MS 10000
+
+struct probe_run {
+	berth_engine_tick_fn tick;
+	void *arg;
+	struct berth_buf body;
+	bool stopped;
+};
+
+static int probe_run_chunk(void *arg, const char *data, size_t len)
+{
+	struct probe_run *st = arg;
+
+	return berth_buf_append(&st->body, data, len) != 0 ? BERTH_ELIMIT : 0;
+}
+
+static int probe_run_tick(void *arg)
+{
+	struct probe_run *st = arg;
+
+	if (st->tick == NULL || st->tick(st->arg) == 0)
+		return 0;
+	st->stopped = true;
+	return BERTH_ECANCELLED;
+}
+
+/*
+ * GET /libpod/containers/{id}/healthcheck runs the configured probe
+ * once and records the result as a systemd timer's run would (status,
+ * failing streak, start period, log). A stream with a tick, not a plain
+ * call, so a stopping runtime can abandon a slow probe within a second.
+ */
+static int podman_health_probe(struct berth_engine *e, const char *id,
+                               int timeout_ms, berth_engine_tick_fn tick,
+                               void *arg, char **status, struct berth_err *err)
+{
+	struct probe_run st;
+	struct berth_buf errbody;
+	struct berth_http_req req = { 0 };
+	struct berth_http_stream_limits limits = { .tick = probe_run_tick };
+	char *eid = NULL, *path = NULL;
+	json_t *j = NULL;
+	const char *s;
+	long code = 0;
+	int rv;
+
+	memset(&st, 0, sizeof(st));
+	st.tick = tick;
+	st.arg = arg;
+	berth_buf_init(&st.body, PROBE_REPLY_MAX);
+	berth_buf_init(&errbody, BERTH_HTTP_ERRBODY_MAX);
+	rv = docker_check_id(id, err);
+	if (rv != 0)
+		goto out;
+	eid = berth_http_escape(id);
+	path = berth_asprintf(LIBPOD "/containers/%s/healthcheck", eid);
+	req.method = "GET";
+	req.path = path;
+	limits.total_ms
+	    = (timeout_ms > 0 ? timeout_ms : berth_engine_timeout_ms(e))
+	    + PROBE_MARGIN_MS;
+	rv = berth_http_stream(berth_engine_http_target(e), &req, &limits,
+	                       probe_run_chunk, &st, &code, &errbody, err);
+	if (st.stopped) {
+		rv = berth_err_set(err, BERTH_ECANCELLED,
+		                   "health probe of container %.64s: abandoned",
+		                   id);
+		goto out;
+	}
+	if (rv == BERTH_ELIMIT) {
+		rv = berth_err_set(err, BERTH_EINTERNAL,
+		                   "health probe of container %.64s: the "
+		                   "engine's reply is too long",
+		                   id);
+		goto out;
+	}
+	if (rv != 0)
+		goto out;
+	if (code < 200 || code >= 300) {
+		struct docker_reply r;
+
+		docker_reply_init(&r);
+		r.status = code;
+		berth_http_engine_message(errbody.data, errbody.len, r.msg,
+		                          sizeof(r.msg));
+		if (code == 404)
+			rv = berth_err_set(err, BERTH_ENOTFOUND,
+			                   "container %.64s not found", id);
+		else if (code == 409)
+			rv = berth_err_set(
+			    err, BERTH_EPRECOND,
+			    "health probe of container %.64s: %s", id,
+			    strstr(r.msg, "healthcheck") != NULL
+			        ? "it has no health check"
+			        : "it is not running");
+		else
+			rv = map_libpod(&r, "health probe", err);
+		docker_reply_fini(&r);
+		goto out;
+	}
+	j = json_loadb(st.body.data != NULL ? st.body.data : "", st.body.len, 0,
+	               NULL);
+	s = json_string_value(json_object_get(j, "Status"));
+	if (s == NULL || s[0] == '\0') {
+		rv = berth_err_set(
+		    err, BERTH_EINTERNAL,
+		    "health probe of container %.64s: the engine "
+		    "reported no status",
+		    id);
+		goto out;
+	}
+	*status = berth_strdup(s);
+out:
+	json_decref(j);
+	berth_buf_fini(&st.body);
+	berth_buf_fini(&errbody);
+	free(path);
+	free(eid);
+	return rv;
 }
 
 /* --- archive ---------------------------------------------------------- */
@@ -1635,4 +1883,5 @@ const struct berth_engine_ops berth_engine_podman_ops = {
 	.pod_remove = podman_pod_remove,
 	.pod_list = podman_pod_list,
 	.pod_inspect = podman_pod_inspect,
+	.health_probe = podman_health_probe,
 };

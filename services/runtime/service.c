@@ -1,11 +1,12 @@
 /*
  * service.c: starts and stops the runtime service: its store, its engine
  * driver, its event publisher, its pull runner, the state cache's
- * follower and its RPC server, in that order, and takes them down in
- * reverse.
+ * follower, the health driver (probes the engine will not run) and its
+ * RPC server, in that order, and takes them down in reverse.
  */
 #include "services/runtime/events_pub.h"
 #include "services/runtime/exec_deadlines.h"
+#include "services/runtime/health_driver.h"
 #include "services/runtime/runtime.h"
 #include "services/runtime/runtime_internal.h"
 #include "services/runtime/state_cache.h"
@@ -36,7 +37,8 @@ struct runtime_full {
 	struct state_cache *cache;
 	struct events_pub *pub;
 	struct event_follower *follower;
-	atomic_bool closing; /* set before the RPC server stops */
+	struct health_driver *health; /* NULL: the engine runs its probes */
+	atomic_bool closing;          /* set before the RPC server stops */
 };
 
 bool runtime_is_closing(struct berth_runtime *rt)
@@ -191,6 +193,13 @@ int berth_runtime_start(struct berth_runtime **out,
 	                          err);
 	if (rv != 0)
 		goto fail;
+	/* Probes the engine will not run (Podman without systemd). The
+	 * mode is runtime.health_driver; "auto" until the options carry
+	 * it. */
+	rv = health_driver_start(&full->health, rt, full->cache,
+	                         HEALTH_DRIVER_AUTO, err);
+	if (rv != 0)
+		goto fail;
 	/* Long polls (ReadStream, WaitContainer) hold a worker while they
 	 * wait, so the runtime runs more workers than a CPU-bound service
 	 * would; an uploaded tar travels in one message. */
@@ -222,13 +231,15 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	if (rt == NULL)
 		return;
 	/* Stop taking requests first, then the runner, the exec deadline
-	 * reaper, the streams' producers and the follower, then what they
-	 * use. Long waits in handlers give up first. */
+	 * reaper, the streams' producers, the health driver and the
+	 * follower, then what they use. Long waits in handlers give up
+	 * first. */
 	atomic_store(&full->closing, true);
 	berth_rpc_server_free(rt->server);
 	runtime_runner_stop(rt);
 	exec_reaper_stop(rt->exec_reaper);
 	runtime_streams_free(rt->streams);
+	health_driver_stop(full->health);
 	event_follower_stop(full->follower);
 	events_pub_free(full->pub);
 	state_cache_free(full->cache);

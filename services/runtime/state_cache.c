@@ -763,3 +763,47 @@ void state_cache_status_text(const Berth__V1__ContainerDetail *d,
 		snprintf(out, len, "%s", st);
 	}
 }
+
+void state_cache_health_checked(struct state_cache *c, size_t max,
+                                struct state_cache_health **out, size_t *n)
+{
+	struct state_cache_health *v = NULL;
+	size_t k = 0;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n && k < max; i++) {
+		const Berth__V1__ContainerDetail *d = c->v[i].d;
+		const Berth__V1__HealthCheck *h;
+
+		if (c->v[i].partial || d == NULL || !d->running
+		    || (h = d->health) == NULL || h->n_test == 0
+		    || strcmp(h->test[0], "NONE") == 0)
+			continue;
+		if (v == NULL)
+			v = berth_calloc(c->n < max ? c->n : max, sizeof(*v));
+		v[k].id = berth_strdup(c->v[i].id);
+		v[k].started_at
+		    = berth_strdup(d->started_at != NULL ? d->started_at : "");
+		v[k].status = berth_strdup(
+		    d->health_status != NULL ? d->health_status : "");
+		v[k].interval_ms = h->interval_ms;
+		v[k].timeout_ms = h->timeout_ms;
+		v[k].start_period_ms = h->start_period_ms;
+		k++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	*out = v;
+	*n = k;
+}
+
+void state_cache_health_free(struct state_cache_health *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].started_at);
+		free(v[i].status);
+	}
+	free(v);
+}

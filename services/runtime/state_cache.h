@@ -140,6 +140,30 @@ bool state_cache_last_exit(struct state_cache *c, const char *ref,
 void state_cache_status_text(const Berth__V1__ContainerDetail *d,
                              int64_t now_ms, char *out, size_t len);
 
+/* A running container with a health check: what the health driver
+ * (health_driver.c) needs to schedule its probes. */
+struct state_cache_health {
+	char *id;            /* full id */
+	char *started_at;    /* RFC 3339 as the engine reports it; "" unknown */
+	char *status;        /* health_status: "starting", "healthy", ... */
+	int64_t interval_ms; /* 0 = the engine's default (30 s) */
+	int64_t timeout_ms;  /* 0 = the engine's default (30 s) */
+	int64_t start_period_ms;
+};
+
+/*
+ * The cached containers that are running and have a health check
+ * (a test other than ["NONE"]), at most `max` of them. Answers from
+ * what is cached even while out of sync: a stale entry costs one probe
+ * the engine refuses. `*n` receives the count.
+ * Caller owns `*out`; free with state_cache_health_free().
+ */
+void state_cache_health_checked(struct state_cache *c, size_t max,
+                                struct state_cache_health **out, size_t *n);
+
+/* Frees what state_cache_health_checked() gave. Accepts NULL. */
+void state_cache_health_free(struct state_cache_health *v, size_t n);
+
 /* The runtime's cache (service.c). Borrowed; valid until the runtime
  * stops. */
 struct state_cache *runtime_cache(struct berth_runtime *rt);

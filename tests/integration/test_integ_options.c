@@ -280,11 +280,15 @@ static int wait_healthy(const char *id, int timeout_ms,
 }
 
 /* Runs argv `cmd_json` (a JSON array) in the container through the
- * engine's exec API, detached, and waits (bounded) for it to end. */
+ * engine's exec API, detached, and waits (bounded) for it to end.
+ * Podman reports a detached exec as running long after its process
+ * ended, so there it runs attached: the start returns at its end. */
 static void engine_exec(const char *id, const char *cmd_json)
 {
+	bool attached = ts_engine_is_podman();
 	char *path = berth_asprintf("/v1.41/containers/%s/exec", id);
-	char *body = berth_asprintf("{\"Cmd\":%s}", cmd_json);
+	char *body = berth_asprintf("{\"Cmd\":%s%s}", cmd_json,
+	                            attached ? ",\"AttachStdout\":true" : "");
 	char *start = NULL, *insp = NULL;
 	json_t *j = NULL;
 	int64_t end = ts_now_ms() + 10000;
@@ -294,7 +298,10 @@ static void engine_exec(const char *id, const char *cmd_json)
 	start = berth_asprintf("/v1.41/exec/%s/start", ts_json_str(j, "Id"));
 	insp = berth_asprintf("/v1.41/exec/%s/json", ts_json_str(j, "Id"));
 	json_decref(j);
-	assert_int_equal(raw("POST", start, "{\"Detach\":true}", NULL), 200);
+	assert_int_equal(
+	    raw("POST", start,
+	        attached ? "{\"Detach\":false}" : "{\"Detach\":true}", NULL),
+	    200);
 	for (int i = 0; i < 200 && running && ts_now_ms() < end; i++) {
 		assert_int_equal(raw("GET", insp, NULL, &j), 200);
 		running = json_is_true(json_object_get(j, "Running"));
@@ -410,19 +417,11 @@ static int teardown(void **state)
 /* --- health ------------------------------------------------------------- */
 
 /*
- * Podman runs health probes from systemd timers: with no systemd (as in
- * the containers these tests run in) a probe never runs and the status
- * stays "starting". The transitions are then Docker's alone to show.
+ * Podman runs health probes from systemd timers; with no systemd (as in
+ * the containers these tests run in) the runtime's health driver runs
+ * them (services/runtime/health_driver.c), so the same transitions hold
+ * on both engines.
  */
-static bool probes_run(void)
-{
-	if (!ts_engine_is_podman())
-		return true;
-	fprintf(stderr,
-	        "skipped: podman runs health probes from systemd "
-	        "timers, absent here\n");
-	return false;
-}
 
 static void test_health_starting_then_healthy(void **state)
 {
@@ -463,12 +462,6 @@ static void test_health_starting_then_healthy(void **state)
 	assert_int_equal(
 	    json_integer_value(json_object_get(hc, "start_period_ms")), 20000);
 	json_decref(j);
-	if (!probes_run()) {
-		remove_container(id);
-		free(id);
-		free(name);
-		return;
-	}
 	/* Still starting after a while: the probe keeps failing. */
 	usleep(600 * 1000);
 	j = detail(id);
@@ -513,12 +506,6 @@ static void test_health_unhealthy(void **state)
 
 	(void)state;
 	start(id);
-	if (!probes_run()) {
-		remove_container(id);
-		free(id);
-		free(name);
-		return;
-	}
 	assert_int_equal(wait_healthy(id, 15000, NULL, &err), BERTH_EPRECOND);
 	if (strstr(err.msg, "unhealthy") == NULL
 	    || strstr(err.msg, "probe-says-no") == NULL)
@@ -535,9 +522,12 @@ static void test_health_unhealthy(void **state)
 	assert_non_null(
 	    strstr(ts_json_str(j, "health_last_output"), "probe-says-no"));
 	/* 15 + 1400 bytes of output, cut to 1 KiB on a character boundary
-	 * (a split "é" would be invalid UTF-8, which JSON cannot carry). */
+	 * (a split "é" would be invalid UTF-8, which JSON cannot carry).
+	 * Podman 4.3 keeps only a probe's first line (seen here). */
 	assert_true(strlen(ts_json_str(j, "health_last_output")) <= 1024);
-	assert_true(strlen(ts_json_str(j, "health_last_output")) >= 1020);
+	if (!ts_engine_is_podman())
+		assert_true(strlen(ts_json_str(j, "health_last_output"))
+		            >= 1020);
 	assert_true(
 	    json_integer_value(json_object_get(j, "health_failing_streak"))
 	    >= 2);
