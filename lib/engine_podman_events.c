@@ -3,10 +3,10 @@
  * own event file when it can be followed, the compatible /events
  * stream otherwise (why and when: engine_podman_events.h).
  *
- * One loop: read what the file gained, tick the caller every 250 ms,
- * ping the engine every second, then sleep until inotify reports a
- * change or 250 ms pass (50 ms without inotify). GET /libpod/info runs
- * meanwhile on a thread of its own, joined before the op returns.
+ * One loop reads what the file gained, ticks the caller every 250 ms,
+ * then sleeps until inotify reports a change or 250 ms pass (50 ms
+ * without inotify). A watcher thread asks GET /libpod/info once, then
+ * pings the engine every second; it is joined before the op returns.
  */
 #include "lib/engine_podman_events.h"
 
@@ -22,61 +22,69 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LIBPOD "/v4.0.0/libpod"
 
 #define TICK_MS           250
 #define PING_MS           1000
-#define PING_TIMEOUT_MS   2000
+#define PING_TIMEOUT_MS   5000
 #define INFO_TIMEOUT_MS   5000
 #define WAIT_MS           250 /* with inotify: the fallback timer */
 #define WAIT_NO_NOTIFY_MS 50
 
-/* GET /libpod/info, run on its own thread. */
-struct probe {
+/*
+ * The watcher thread: asks GET /libpod/info once, then pings the engine
+ * every second until told to stop. Engine calls are kept off the loop
+ * that reads the file, so a slow answer from a busy engine never delays
+ * an event.
+ */
+struct watcher {
 	struct berth_engine *e;
 	bool env_path; /* the file was named outright: rootless or not */
 	pthread_t thread;
-	atomic_bool done;
-	/* Set before `done`: */
+	pthread_mutex_t mu;
+	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+	bool stop;           /* under mu */
+	atomic_bool probed;  /* the fields below `probed` are set */
+	atomic_bool gone;    /* a ping failed: `gone_err` is set */
 	int rv;
 	bool use_file;
 	char logger[32];
 	struct berth_err err;
+	struct berth_err gone_err;
 };
 
-static void *probe_main(void *arg)
+static void probe(struct watcher *w)
 {
-	struct probe *p = arg;
 	struct docker_reply r;
 	json_t *j = NULL, *host;
 	const char *logger;
 
 	docker_reply_init(&r);
-	p->rv = docker_call_at(p->e, LIBPOD, "GET", "/info", NULL,
-	                       INFO_TIMEOUT_MS, &r, &p->err);
-	if (p->rv == 0)
-		p->rv = docker_parse_json(&r, &j, "Podman info", &p->err);
-	if (p->rv == 0) {
+	w->rv = docker_call_at(w->e, LIBPOD, "GET", "/info", NULL,
+	                       INFO_TIMEOUT_MS, &r, &w->err);
+	if (w->rv == 0)
+		w->rv = docker_parse_json(&r, &j, "Podman info", &w->err);
+	if (w->rv == 0) {
 		host = json_object_get(j, "host");
 		logger
 		    = json_string_value(json_object_get(host, "eventLogger"));
-		snprintf(p->logger, sizeof(p->logger), "%s",
+		snprintf(w->logger, sizeof(w->logger), "%s",
 		         logger != NULL ? logger : "?");
-		p->use_file = logger != NULL && strcmp(logger, "file") == 0;
+		w->use_file = logger != NULL && strcmp(logger, "file") == 0;
 		/* A rootless Podman keeps its file under its user's runtime
 		 * folder, not where root's default points. */
-		if (!p->env_path
+		if (!w->env_path
 		    && json_is_true(json_object_get(
 		        json_object_get(host, "security"), "rootless"))) {
-			p->use_file = false;
-			snprintf(p->logger, sizeof(p->logger), "file-rootless");
+			w->use_file = false;
+			snprintf(w->logger, sizeof(w->logger), "file-rootless");
 		}
 	}
 	json_decref(j);
 	docker_reply_fini(&r);
-	atomic_store(&p->done, true);
-	return NULL;
+	atomic_store(&w->probed, true);
 }
 
 /* The engine answers its ping within PING_TIMEOUT_MS. */
@@ -93,6 +101,74 @@ static int ping(struct berth_engine *e, struct berth_err *err)
 		                             r.status, r.msg);
 	docker_reply_fini(&r);
 	return rv;
+}
+
+static void *watch_main(void *arg)
+{
+	struct watcher *w = arg;
+
+	probe(w);
+	for (;;) {
+		struct timespec ts;
+		bool stop;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += PING_MS / 1000;
+		pthread_mutex_lock(&w->mu);
+		while (!w->stop
+		       && pthread_cond_timedwait(&w->cond, &w->mu, &ts) == 0)
+			;
+		stop = w->stop;
+		pthread_mutex_unlock(&w->mu);
+		if (stop)
+			break;
+		if (ping(w->e, &w->gone_err) != 0) {
+			atomic_store(&w->gone, true);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int watcher_start(struct watcher *w, struct berth_engine *e,
+                         bool env_path, struct berth_err *err)
+{
+	pthread_condattr_t ca;
+	int rv;
+
+	memset(w, 0, sizeof(*w));
+	w->e = e;
+	w->env_path = env_path;
+	atomic_init(&w->probed, false);
+	atomic_init(&w->gone, false);
+	berth_err_clear(&w->err);
+	berth_err_clear(&w->gone_err);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	rv = pthread_create(&w->thread, NULL, watch_main, w);
+	if (rv != 0) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->mu);
+		return berth_err_set(
+		    err, BERTH_EINTERNAL,
+		    "cannot start the Podman event watcher: %s", strerror(rv));
+	}
+	return 0;
+}
+
+/* Stops and joins the thread (at most one engine call away). */
+static void watcher_stop(struct watcher *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
 }
 
 struct follow {
@@ -116,14 +192,12 @@ static int on_line(void *arg, const json_t *j, int64_t time_ns)
 }
 
 /* Follows the open file `f` until told to stop, the engine goes away,
- * or the probe says the file is not Podman's log (*fallback). */
-static int follow_file(struct berth_engine *e, struct podman_evfile *f,
-                       const char *path, struct probe *pr,
-                       berth_engine_tick_fn tick, struct follow *fl,
-                       bool *fallback, struct berth_err *err)
+ * or the watcher says the file is not Podman's log (*fallback). */
+static int follow_file(struct podman_evfile *f, const char *path,
+                       struct watcher *w, berth_engine_tick_fn tick,
+                       struct follow *fl, bool *fallback, struct berth_err *err)
 {
 	int64_t last_tick = berth_clock_mono_ms();
-	int64_t last_ping = last_tick;
 	int wait_ms
 	    = podman_evfile_has_inotify(f) ? WAIT_MS : WAIT_NO_NOTIFY_MS;
 	bool probed = false;
@@ -139,19 +213,25 @@ static int follow_file(struct berth_engine *e, struct podman_evfile *f,
 			    "event stream stopped by the caller");
 		if (rv != 0)
 			return rv;
-		if (!probed && atomic_load(&pr->done)) {
+		if (!probed && atomic_load(&w->probed)) {
 			probed = true;
-			if (pr->rv != 0) {
+			if (w->rv != 0) {
 				if (err != NULL)
-					*err = pr->err;
-				return pr->rv;
+					*err = w->err;
+				return w->rv;
 			}
-			if (!pr->use_file) {
+			if (!w->use_file) {
 				*fallback = true;
 				return 0;
 			}
 			berth_log(BERTH_LOG_DEBUG, "podman_events_source",
 			          "source=file path=%s", path);
+		}
+		if (atomic_load(&w->gone)) {
+			if (err != NULL)
+				*err = w->gone_err;
+			return w->gone_err.code != 0 ? w->gone_err.code
+			                             : BERTH_EUNAVAIL;
 		}
 		now = berth_clock_mono_ms();
 		if (now - last_tick >= TICK_MS) {
@@ -162,12 +242,6 @@ static int follow_file(struct berth_engine *e, struct podman_evfile *f,
 				    "event stream stopped by the "
 				    "caller");
 		}
-		if (now - last_ping >= PING_MS) {
-			last_ping = now;
-			rv = ping(e, err);
-			if (rv != 0)
-				return rv;
-		}
 		podman_evfile_wait(f, wait_ms);
 	}
 }
@@ -177,19 +251,18 @@ int podman_events(struct berth_engine *e, int64_t since_unix_ms,
                   void *arg, struct berth_err *err)
 {
 	struct podman_evfile *f = NULL;
-	struct probe pr;
+	struct watcher w;
 	struct follow fl;
 	struct berth_err ferr;
 	const char *source = NULL;
 	char *path = NULL;
-	bool fallback = false, started = false;
+	bool fallback = false;
 	/* The compatible stream, if it takes over, starts where the file
 	 * did, so nothing between the two is lost. */
 	int64_t from_ms
 	    = since_unix_ms > 0 ? since_unix_ms : berth_clock_unix_ms();
 	int rv;
 
-	memset(&pr, 0, sizeof(pr));
 	memset(&fl, 0, sizeof(fl));
 	berth_err_clear(&ferr);
 	if (berth_engine_socket_path(e) == NULL) {
@@ -207,36 +280,23 @@ int podman_events(struct berth_engine *e, int64_t since_unix_ms,
 		free(path);
 		return docker_events(e, since_unix_ms, fn, tick, arg, err);
 	}
-
-	pr.e = e;
-	pr.env_path = strcmp(source, "env") == 0;
-	atomic_init(&pr.done, false);
-	berth_err_clear(&pr.err);
-	rv = pthread_create(&pr.thread, NULL, probe_main, &pr);
-	if (rv != 0) {
-		rv = berth_err_set(err, BERTH_EINTERNAL,
-		                   "cannot start the Podman info probe: %s",
-		                   strerror(rv));
+	rv = watcher_start(&w, e, strcmp(source, "env") == 0, err);
+	if (rv != 0)
 		goto out;
-	}
-	started = true;
 	fl.fn = fn;
 	fl.arg = arg;
 	fl.pe = berth_malloc(sizeof(*fl.pe));
-	rv = follow_file(e, f, path, &pr, tick, &fl, &fallback, err);
-	pthread_join(pr.thread, NULL);
-	started = false;
+	rv = follow_file(f, path, &w, tick, &fl, &fallback, err);
+	watcher_stop(&w);
 	if (fallback) {
 		berth_log(BERTH_LOG_DEBUG, "podman_events_source",
 		          "source=stream reason=events_logger logger=%s",
-		          pr.logger);
+		          w.logger);
 		podman_evfile_free(f);
 		f = NULL;
 		rv = docker_events(e, from_ms, fn, tick, arg, err);
 	}
 out:
-	if (started)
-		pthread_join(pr.thread, NULL);
 	podman_evfile_free(f);
 	free(fl.pe);
 	free(path);
