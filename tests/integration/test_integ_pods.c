@@ -7,6 +7,10 @@
  * stop, remove with force; a duplicate name is 409 and a bad body 400
  * with nothing created. On Docker every pod route is 501 UNIMPLEMENTED
  * with a message that says pods need Podman (bad input is still 400).
+ * Over nng (an in-process runtime on the same engine), a container spec
+ * naming a pod with a bad env key or a string that is not UTF-8 (env
+ * value, label value, argv) is INVALID_ARGUMENT naming the field, never
+ * echoing the value, and no container is made.
  *
  * Pods and containers made here carry berth-test=<run>; teardown
  * force-removes them.
@@ -17,8 +21,13 @@
 #include <cmocka.h>
 
 #include "lib/alloc.h"
+#include "lib/engine.h"
+#include "lib/rpc.h"
+#include "services/runtime/runtime.h"
 #include "tests/support/berthproc.h"
 #include "tests/support/testsupport.h"
+
+#include "berth/v1/runtime.pb-c.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,6 +386,156 @@ static void test_pod_refusals_and_resend(void **state)
 	free(pname);
 }
 
+/*
+ * The in-pod create path (libpod's SpecGenerator) passes the same checks
+ * as every other create, over nng where no gateway checked first: a bad
+ * env key, and strings that are not UTF-8 (which JSON cannot carry: a
+ * dropped value would change what runs), are INVALID_ARGUMENT naming the
+ * field, and nothing is created. On Docker the same specs are refused
+ * too (a pod needs Podman, and the checks come first).
+ */
+static void test_in_pod_create_checks_over_nng(void **state)
+{
+	const char *url = "inproc://berth-itest-pods";
+	struct berth_engine_config cfg = { 0 };
+	struct berth_runtime_opts o = { 0 };
+	struct berth_runtime *rt = NULL;
+	struct berth_rpc_client *cli = NULL;
+	struct berth_engine *eng = NULL;
+	struct berth_err err;
+	char *dir = ts_tmpdir("pods-runtime");
+	char *pname = unique_name("checks"), *pbody = NULL, *path = NULL;
+	char bad_value[] = "s3cr\xff\xfet";
+	char bad_label[] = "web\xc3";
+	char bad_arg[] = "\xe2\x82";
+	char *cmd_ok[] = { "true" };
+	char *cmd_bad[] = { "echo", bad_arg };
+	static const char *const fields[]
+	    = { "env", "env", "labels", "command" };
+	json_t *pod = NULL;
+
+	(void)state;
+	cfg.runtime = ts_engine_runtime();
+	cfg.socket_path = ts_docker_socket();
+	assert_ok(berth_engine_open(&eng, &cfg, &err), &err);
+	o.data_dir = dir;
+	o.url = url;
+	o.workers = 2;
+	o.engine = cfg;
+	assert_ok(berth_runtime_start(&rt, &o, &err), &err);
+	assert_ok(berth_rpc_client_alloc(&cli, &url, 1, NULL, &err), &err);
+	if (ts_engine_is_podman()) {
+		pbody = berth_asprintf("{\"name\":\"%s\",\"labels\":{"
+		                       "\"berth-test\":\"%s\"}}",
+		                       pname, ts_run_label());
+		assert_int_equal(req("POST", "/api/v1/pods", pbody, NULL), 201);
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+		Berth__V1__CreateContainerRequest in
+		    = BERTH__V1__CREATE_CONTAINER_REQUEST__INIT;
+		Berth__V1__KeyValue env = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue lab = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue *envs[] = { &env }, *labs[] = { &lab };
+		Berth__V1__ContainerDetail *d = NULL;
+		struct berth_rpc_opts ro = { 0 };
+		ProtobufCMessage *rep = NULL;
+		char *cname = unique_name("in-pod");
+		int rv;
+
+		spec.image = (char *)ts_test_image();
+		spec.name = cname;
+		spec.pod = pname;
+		spec.command = cmd_ok;
+		spec.n_command = 1;
+		spec.env = envs;
+		spec.n_env = 1;
+		spec.labels = labs;
+		spec.n_labels = 1;
+		env.key = (char *)"GREETING";
+		env.value = (char *)"hello";
+		lab.key = (char *)"berth-test";
+		lab.value = (char *)ts_run_label();
+		switch (i) {
+		case 0: env.key = (char *)"BAD=KEY"; break;
+		case 1: env.value = bad_value; break;
+		case 2:
+			lab.key = (char *)"tier";
+			lab.value = bad_label;
+			break;
+		default:
+			spec.command = cmd_bad;
+			spec.n_command = 2;
+			break;
+		}
+		in.spec = &spec;
+		ro.timeout_ms = 10000;
+		berth_err_clear(&err);
+		rv = berth_rpc_call(cli, &berth__v1__runtime__descriptor,
+		                    "CreateContainer", &in.base, &rep, &ro,
+		                    &err);
+		if (rep != NULL)
+			protobuf_c_message_free_unpacked(rep, NULL);
+		if (rv != BERTH_EINVAL)
+			fail_msg(
+			    "case %zu: code %d (%s), want INVALID_ARGUMENT", i,
+			    rv, err.msg);
+		if (strstr(err.msg, fields[i]) == NULL)
+			fail_msg("case %zu: \"%s\" does not name %s", i,
+			         err.msg, fields[i]);
+		/* The value may be a secret: never in the message. */
+		assert_null(strstr(err.msg, "s3cr"));
+		/* Nothing made: the engine does not know the name. */
+		assert_int_equal(
+		    berth_engine_container_inspect(eng, cname, &d, &err),
+		    BERTH_ENOTFOUND);
+		free(cname);
+	}
+	if (ts_engine_is_podman()) {
+		/* The driver's own check, for callers of the library that
+		 * skip the runtime's: the same key straight to the engine. */
+		Berth__V1__ContainerSpec spec = BERTH__V1__CONTAINER_SPEC__INIT;
+		Berth__V1__KeyValue env = BERTH__V1__KEY_VALUE__INIT;
+		Berth__V1__KeyValue *envs[] = { &env };
+		Berth__V1__ContainerDetail *d = NULL;
+		char *cname = unique_name("in-pod-lib"), *cid = NULL;
+
+		spec.image = (char *)ts_test_image();
+		spec.name = cname;
+		spec.pod = pname;
+		spec.env = envs;
+		spec.n_env = 1;
+		env.key = (char *)"BAD=KEY";
+		env.value = (char *)"x";
+		assert_int_equal(berth_engine_container_create(eng, &spec, NULL,
+		                                               0, &cid, &err),
+		                 BERTH_EINVAL);
+		assert_non_null(strstr(err.msg, "env[0].key"));
+		assert_null(cid);
+		assert_int_equal(
+		    berth_engine_container_inspect(eng, cname, &d, &err),
+		    BERTH_ENOTFOUND);
+		free(cname);
+
+		path = berth_asprintf("/api/v1/pods/%s", pname);
+		assert_int_equal(req("GET", path, NULL, &pod), 200);
+		assert_int_equal(
+		    json_array_size(json_object_get(pod, "container_ids")), 0);
+		json_decref(pod);
+		free(path);
+		path = berth_asprintf("/api/v1/pods/%s?force=1", pname);
+		assert_int_equal(req("DELETE", path, NULL, NULL), 204);
+	}
+	berth_rpc_client_free(cli);
+	berth_runtime_stop(rt);
+	berth_engine_free(eng);
+	ts_rmtree(dir);
+	free(dir);
+	free(path);
+	free(pbody);
+	free(pname);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_docker_says_unimplemented),
 		cmocka_unit_test(test_pod_lifecycle),
 		cmocka_unit_test(test_pod_refusals_and_resend),
+		cmocka_unit_test(test_in_pod_create_checks_over_nng),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
