@@ -13,13 +13,13 @@
 
 #include "lib/alloc.h"
 #include "lib/clock.h"
+#include "lib/rmtree.h"
 
 #include <git2.h>
 #include <git2/sys/stream.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -826,30 +826,13 @@ struct berth_git_checkout {
 	uint32_t files;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Removes a tree this module made (private, so paths cannot race). */
-static void rmtree(const char *path)
-{
-	if (path != NULL)
-		nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
 void berth_git_checkout_free(struct berth_git_checkout *co)
 {
 	if (co == NULL)
 		return;
 	if (co->dirfd >= 0)
 		close(co->dirfd);
-	rmtree(co->tmpdir);
+	berth_rmtree(co->tmpdir);
 	free(co->tmpdir);
 	free(co->workdir);
 	free(co);

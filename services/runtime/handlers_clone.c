@@ -12,6 +12,7 @@
  * never allowed here: the runtime is reachable over nng by any client.
  */
 #include "services/runtime/runtime_internal.h"
+#include "services/runtime/scratch.h"
 
 #include "lib/alloc.h"
 #include "lib/buf.h"
@@ -102,6 +103,10 @@ static int clone_repo(struct berth_runtime *rt,
 	o.timeout_ms = in->timeout_ms;
 	o.max_bytes = in->max_bytes;
 	o.allow_local = false;
+	/* In the runtime's own scratch folder, so a checkout (and its key
+	 * file) that a kill leaves behind is swept at the next start. */
+	o.tmp_parent
+	    = rt->scratch != NULL ? runtime_scratch_path(rt->scratch) : NULL;
 	rv = berth_git_clone(&co, &o, err);
 	if (rv == BERTH_EUNAUTH) {
 		/* UNAUTHENTICATED (401) means the caller's berth token at

@@ -36,6 +36,7 @@ struct berth_runtime {
 	 * `service` pointer is also the runtime's. */
 	Berth__V1__Runtime_Service svc;
 	struct berth_store *store;
+	struct runtime_scratch *scratch; /* CloneRepo's folders (scratch.h) */
 	struct berth_engine *engine;
 	struct berth_rpc_server *server;
 	char *build_dir;

@@ -9,6 +9,7 @@
 #include "services/runtime/health_driver.h"
 #include "services/runtime/runtime.h"
 #include "services/runtime/runtime_internal.h"
+#include "services/runtime/scratch.h"
 #include "services/runtime/state_cache.h"
 
 #include "lib/alloc.h"
@@ -159,6 +160,11 @@ int berth_runtime_start(struct berth_runtime **out,
 	rv = ensure_dir(opts->data_dir, err);
 	if (rv != 0)
 		goto fail;
+	/* Before anything can clone: also sweeps what a killed runtime
+	 * left on disk (checkouts, ssh key files). */
+	rv = runtime_scratch_open(&rt->scratch, opts->data_dir, err);
+	if (rv != 0)
+		goto fail;
 	db_path = berth_asprintf("%s/runtime.db", opts->data_dir);
 	nmigs = runtime_migrations(migs);
 	rv = berth_store_open(&rt->store, db_path, migs, nmigs, err);
@@ -245,6 +251,7 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	state_cache_free(full->cache);
 	berth_engine_free(rt->engine);
 	berth_store_close(rt->store);
+	runtime_scratch_close(rt->scratch);
 	pthread_cond_destroy(&rt->create_done);
 	pthread_cond_destroy(&rt->wake);
 	pthread_mutex_destroy(&rt->mu);
