@@ -108,8 +108,8 @@ static void test_bounded_take_most_overdue_first(void **state)
 {
 	struct health_sched *s = health_sched_new();
 	struct state_cache_health v[20];
-	char names[20][8], ids[HEALTH_TICK_MAX][16];
-	char started[20][40];
+	char names[20][16], ids[HEALTH_TICK_MAX][16];
+	char started[20][48];
 
 	(void)state;
 	/* c0 started longest ago, so it is the most overdue. */
