@@ -12,12 +12,13 @@
  *   max_output_bytes  per stream; 0 = 1 MiB
  *
  * JSON answer (Runtime.ExecCommand): 200 {"exit_code","stdout","stderr",
- * "timed_out","stdout_truncated","stderr_truncated","duration_ms"}.
+ * "timed_out","stdout_truncated","stderr_truncated",
+ * "output_budget_exhausted","duration_ms"}.
  * Output that is not valid UTF-8 (or holds a NUL byte) comes as
- * "stdout_base64" /
- * "stderr_base64" instead; a truncated text ends with the line
- * "[berth: stdout truncated after N bytes]". The whole answer is one RPC
- * message and one JSON document held in memory, so max_output_bytes is
+ * "stdout_base64" / "stderr_base64" instead; a truncated text ends with
+ * the line "[berth: stdout truncated after N bytes]" (with the reason
+ * when the runtime's output budget, not the cap, cut it). The whole
+ * answer is one RPC message and one JSON document held in memory, so max_output_bytes is
  * at most GW_EXEC_JSON_OUTPUT_MAX here; and a command without timeout_ms
  * is killed (timed_out) when the RPC's GW_EXEC_DEFAULT_RPC_MS run out.
  *
@@ -129,7 +130,8 @@ static char *base64(const unsigned char *p, size_t len)
  * with the marker line when truncated; else as base64.
  */
 static void put_output(json_t *o, const char *name,
-                       const ProtobufCBinaryData *b, bool truncated)
+                       const ProtobufCBinaryData *b, bool truncated,
+                       bool budget)
 {
 	const char *p = (const char *)b->data;
 	size_t len = b->len, ok = p != NULL ? utf8_prefix(p, len) : 0;
@@ -140,7 +142,7 @@ static void put_output(json_t *o, const char *name,
 	        && berth_utf8_seq_len(p + ok, len - ok) == 0
 	        && utf8_prefix(p, ok) == ok)) {
 		struct berth_buf t;
-		char mark[96];
+		char mark[160];
 
 		/* The buffer never exceeds the reply it came from. */
 		berth_buf_init(&t, len + sizeof(mark) + 2);
@@ -148,9 +150,12 @@ static void put_output(json_t *o, const char *name,
 			(void)berth_buf_append(&t, p, ok);
 		if (truncated) {
 			snprintf(mark, sizeof(mark),
-			         "%s[berth: %s truncated after %zu bytes]\n",
+			         "%s[berth: %s truncated after %zu bytes%s]\n",
 			         ok > 0 && p[ok - 1] != '\n' ? "\n" : "", name,
-			         len);
+			         len,
+			         budget ? ": the runtime's exec output budget "
+			                  "is used up; try again later"
+			                : "");
 			(void)berth_buf_puts(&t, mark);
 		}
 		json_object_set_new(
@@ -170,14 +175,17 @@ static void put_output(json_t *o, const char *name,
 static void finish_json(struct gw_req *rq, const ProtobufCMessage *out)
 {
 	const Berth__V1__ExecReply *r = (const Berth__V1__ExecReply *)out;
-	json_t *o = json_pack("{s:i,s:b,s:b,s:b,s:I}", "exit_code",
-	                      r->exit_code, "timed_out", r->timed_out,
-	                      "stdout_truncated", r->stdout_truncated,
-	                      "stderr_truncated", r->stderr_truncated,
-	                      "duration_ms", (json_int_t)r->duration_ms);
+	json_t *o = json_pack(
+	    "{s:i,s:b,s:b,s:b,s:b,s:I}", "exit_code", r->exit_code, "timed_out",
+	    r->timed_out, "stdout_truncated", r->stdout_truncated,
+	    "stderr_truncated", r->stderr_truncated, "output_budget_exhausted",
+	    r->output_budget_exhausted, "duration_ms",
+	    (json_int_t)r->duration_ms);
 
-	put_output(o, "stdout", &r->stdout, r->stdout_truncated);
-	put_output(o, "stderr", &r->stderr, r->stderr_truncated);
+	put_output(o, "stdout", &r->stdout, r->stdout_truncated,
+	           r->output_budget_exhausted);
+	put_output(o, "stderr", &r->stderr, r->stderr_truncated,
+	           r->output_budget_exhausted);
 	gw_respond_json(rq, 200, o);
 }
 

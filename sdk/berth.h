@@ -212,6 +212,9 @@ struct berth_exec_result {
 	bool timed_out;        /* the timeout passed; the process was killed */
 	bool stdout_truncated; /* output past max_output_bytes was dropped */
 	bool stderr_truncated;
+	/* The cut was the runtime's shared output budget running out, not
+	 * max_output_bytes: the whole output may come on a later try. */
+	bool output_budget_exhausted;
 	int64_t duration_ms;
 };
 

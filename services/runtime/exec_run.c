@@ -134,16 +134,11 @@ int exec_result_take(struct exec_result *res, size_t cap,
 			             "\n[berth: %s truncated after %zu "
 			             "bytes]\n",
 			             name, cap);
-		if (sink != NULL) {
-			if (sink(arg, s, mark, (size_t)n) != 0)
-				return 1;
-		} else if (res->budget_cut[s]) {
-			/* Collected output cut by its cap gets its marker
-			 * from whoever shows it (the gateway); only the
-			 * budget's reason would be lost on the way. Not
-			 * charged: one short line. */
-			(void)berth_buf_append(&res->out[s], mark, (size_t)n);
-		}
+		/* Collected output keeps the command's bytes only: its
+		 * reply says it was cut, and why, in flags, and whoever
+		 * shows it adds the marker. */
+		if (sink != NULL && sink(arg, s, mark, (size_t)n) != 0)
+			return 1;
 	}
 	return 0;
 }

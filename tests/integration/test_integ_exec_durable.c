@@ -491,11 +491,18 @@ static void test_output_budget(void **state)
 		assert_int_equal(strspn(text, "a"), TEST_BUDGET);
 		if (strstr(text,
 		           "[berth: stdout truncated after 65536 bytes: "
-		           "the runtime's exec output budget is used up]")
+		           "the runtime's exec output budget is used up; "
+		           "try again later]")
 		    == NULL)
 			fail_msg("round %d: no budget marker in the output's "
 			         "tail: %s",
 			         round, text + strlen(text) - 160);
+		/* One marker line, not the cap's and the budget's both. */
+		assert_ptr_equal(strstr(text, "[berth:"),
+		                 strrchr(text, '[') != NULL ? strrchr(text, '[')
+		                                            : NULL);
+		assert_true(json_is_true(
+		    json_object_get(j, "output_budget_exhausted")));
 		json_decref(j);
 		j = NULL;
 	}
