@@ -2,7 +2,10 @@
  * events_sub.c: the gateway's event subscription and its SSE fan-out
  * (events_sub.h).
  *
- * Locking: `ev->mu` guards the client list and every client's queue.
+ * Locking: `ev->mu` guards the client list, every client's queue, the
+ * sequence counter and the replay ring. A new client's replay is taken
+ * from the ring and the client is listed for live records under one
+ * hold of ev->mu, so nothing falls between the two or comes twice.
  * The receiver thread writes to pumps while holding it (a pump takes its
  * own lock inside, never calling back); the pump's callbacks run on MHD
  * threads without the pump lock and take `ev->mu`, so the order is
@@ -10,6 +13,7 @@
  */
 #include "gateway/events_sub.h"
 
+#include "gateway/events_ring.h"
 #include "gateway/json_map.h"
 #include "gateway/pump.h"
 #include "gateway/respond.h"
@@ -23,8 +27,12 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 /* An Event is small; anything larger is not one of ours. */
 #define SUB_RECV_MAX (1024u * 1024u)
@@ -51,6 +59,8 @@ struct gw_events {
 	pthread_mutex_t mu;
 	struct sse_client *clients; /* under mu */
 	uint64_t seq;               /* under mu */
+	struct gw_ev_ring *ring;    /* under mu */
+	uint64_t epoch;             /* set at start; read-only after */
 };
 
 static void client_free(struct sse_client *c)
@@ -153,18 +163,21 @@ static void on_pump_event(void *arg, enum gw_pump_event what)
 		client_free(c);
 }
 
-static bool client_wants(const struct sse_client *c, const Berth__V1__Event *e)
+/* Whether `c`'s filter takes an event of `type` about `id` (`name`: a
+ * container's name, or NULL). The ring keeps these three for replay. */
+static bool client_wants(const struct sse_client *c, const char *type,
+                         const char *id, const char *name)
 {
-	if (c->type != NULL && strcmp(c->type, e->type) != 0)
+	if (c->type != NULL && strcmp(c->type, type) != 0)
 		return false;
 	if (c->id == NULL)
 		return true;
-	if (strcmp(c->id, e->id) == 0
-	    || (e->name != NULL && strcmp(c->id, e->name) == 0))
+	if (strcmp(c->id, id) == 0
+	    || (name != NULL && strcmp(c->id, name) == 0))
 		return true;
 	/* An id prefix, as the engine accepts one. */
-	return strcmp(e->type, "container") == 0
-	    && strncmp(e->id, c->id, strlen(c->id)) == 0;
+	return strcmp(type, "container") == 0
+	    && strncmp(id, c->id, strlen(c->id)) == 0;
 }
 
 /* The JSON of one event. Caller owns the result (json_decref). */
@@ -210,34 +223,47 @@ static void deliver(struct gw_events *ev, const Berth__V1__Event *e)
 {
 	json_t *o = event_json(e);
 	char *data = json_dumps(o, JSON_COMPACT);
+	const char *name
+	    = e->name != NULL && e->name[0] != '\0' ? e->name : NULL;
+	char id[GW_EV_ID_MAX];
 	char *rec;
+	size_t len;
 
 	json_decref(o);
 	if (data == NULL)
 		return; /* not valid UTF-8: jansson refuses it */
 	pthread_mutex_lock(&ev->mu);
 	ev->seq++;
-	rec = berth_asprintf("id: %llu\nevent: %s\ndata: %s\n\n",
-	                     (unsigned long long)ev->seq, e->type, data);
+	gw_ev_id_format(id, ev->epoch, ev->seq);
+	rec = berth_asprintf("id: %s\nevent: %s\ndata: %s\n\n", id, e->type,
+	                     data);
+	len = strlen(rec);
+	gw_ev_ring_push(ev->ring, ev->seq, e->type, e->id, name, rec, len);
 	for (struct sse_client *c = ev->clients; c != NULL; c = c->next)
-		if (client_wants(c, e))
-			client_send(c, rec, strlen(rec));
+		if (client_wants(c, e->type, e->id, name))
+			client_send(c, rec, len);
 	pthread_mutex_unlock(&ev->mu);
 	free(rec);
 	free(data);
 }
 
 /* About once a second: keepalives, and pokes so a gone client is
- * noticed. */
+ * noticed. A keepalive carries the newest id: every record up to it was
+ * queued for this client or did not match its filter, so a filtered
+ * client that reconnects later is not sent back past records it never
+ * wanted (which may have left the ring by then). */
 static void tick(struct gw_events *ev)
 {
-	static const char keepalive[] = ": keepalive\n\n";
 	int64_t now = berth_clock_mono_ms();
+	char keepalive[32 + GW_EV_ID_MAX];
+	char id[GW_EV_ID_MAX];
 
 	pthread_mutex_lock(&ev->mu);
+	gw_ev_id_format(id, ev->epoch, ev->seq);
+	snprintf(keepalive, sizeof(keepalive), ": keepalive\nid: %s\n\n", id);
 	for (struct sse_client *c = ev->clients; c != NULL; c = c->next) {
 		if (now - c->last_ms >= GW_EVENTS_KEEPALIVE_S * 1000)
-			client_send(c, keepalive, sizeof(keepalive) - 1);
+			client_send(c, keepalive, strlen(keepalive));
 		else if (c->qlen == 0)
 			gw_pump_poke(c->pump);
 	}
@@ -331,6 +357,24 @@ static int sub_connect(struct gw_events *ev, const struct berth_gateway_opts *o,
 	return 0;
 }
 
+/*
+ * This feed's epoch: random, so two gateways behind one load balancer,
+ * or one gateway before and after a restart, never share one. Should
+ * the kernel give no randomness, the clock and pid still tell processes
+ * apart.
+ */
+static uint64_t new_epoch(void)
+{
+	uint64_t e = 0;
+	struct timespec ts;
+
+	if (getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e))
+		return e;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec)
+	    ^ ((uint64_t)getpid() << 40);
+}
+
 int gw_events_start(struct gw_events **out,
                     const struct berth_gateway_opts *opts,
                     struct berth_err *err)
@@ -340,6 +384,8 @@ int gw_events_start(struct gw_events **out,
 
 	pthread_mutex_init(&ev->mu, NULL);
 	atomic_init(&ev->stopping, false);
+	ev->epoch = new_epoch();
+	ev->ring = gw_ev_ring_alloc(GW_EVENTS_RING_COUNT, GW_EVENTS_RING_BYTES);
 	if (opts != NULL && opts->nevents_urls > 0) {
 		rv = sub_connect(ev, opts, err);
 		if (rv != 0)
@@ -393,14 +439,107 @@ void gw_events_stop(struct gw_events *ev)
 		client_free(c);
 		c = next;
 	}
+	gw_ev_ring_free(ev->ring);
 	pthread_mutex_destroy(&ev->mu);
 	free(ev);
 }
 
-void gw_events_attach(struct gw_events *ev, struct gw_req *rq, const char *type,
-                      const char *id)
+/* What a new client's replay adds up to (under ev->mu). */
+struct replay_sum {
+	const struct sse_client *c;
+	size_t bytes;
+	size_t limit;
+};
+
+static int sum_rec(void *arg, const struct gw_ev_rec *rec)
 {
-	static const char hello[] = ": berth events\n\n";
+	struct replay_sum *rs = arg;
+
+	if (!client_wants(rs->c, rec->type, rec->id, rec->name))
+		return 0;
+	rs->bytes += rec->len;
+	return rs->bytes > rs->limit ? 1 : 0;
+}
+
+static int queue_rec(void *arg, const struct gw_ev_rec *rec)
+{
+	struct sse_client *c = arg;
+
+	if (client_wants(c, rec->type, rec->id, rec->name))
+		q_append(c, rec->text, rec->len);
+	return 0;
+}
+
+/* Under ev->mu: queues the "event: reset" record, whose id is the
+ * newest, so the client resumes from here next time. */
+static void queue_reset(struct gw_events *ev, struct sse_client *c,
+                        const char *why)
+{
+	char newest[GW_EV_ID_MAX], oldest[GW_EV_ID_MAX];
+	uint64_t old = gw_ev_ring_oldest(ev->ring);
+	json_t *o;
+	char *data, *rec;
+
+	gw_ev_id_format(newest, ev->epoch, ev->seq);
+	gw_ev_id_format(oldest, ev->epoch, old);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "reason", why, "message",
+	              "events may have been missed since the last id you "
+	              "saw; list containers and jobs again to catch up, "
+	              "then follow this stream",
+	              "oldest_id", oldest, "last_id", newest);
+	if (old == 0)
+		json_object_set_new(o, "oldest_id", json_null());
+	data = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rec = berth_asprintf("id: %s\nevent: reset\ndata: %s\n\n", newest,
+	                     data);
+	q_append(c, rec, strlen(rec));
+	free(rec);
+	free(data);
+}
+
+/*
+ * Under ev->mu: what a client that saw `last_id` (NULL: a new client)
+ * gets before the live records: nothing, the records it missed, or a
+ * reset. The opening comment of a new client carries the newest id.
+ */
+static void queue_start(struct gw_events *ev, struct sse_client *c,
+                        const char *last_id)
+{
+	static const char hello[] = ": berth events\n";
+	struct replay_sum rs = { c, sizeof(hello), GW_EVENTS_CLIENT_MAX };
+	uint64_t epoch = 0, seq = 0;
+	char id[GW_EV_ID_MAX];
+	char *rec;
+
+	if (last_id == NULL) {
+		/* An id on the opening record, so a client that sees no
+		 * event before its connection breaks still resumes from
+		 * here (EventSource takes an id from a record with no
+		 * data and fires no event for it). */
+		gw_ev_id_format(id, ev->epoch, ev->seq);
+		rec = berth_asprintf("%sid: %s\n\n", hello, id);
+		q_append(c, rec, strlen(rec));
+		free(rec);
+		return;
+	}
+	/* No id here: were the connection to break before the replay
+	 * arrives, the client must come back with the id it had. */
+	q_append(c, hello, sizeof(hello) - 1);
+	q_append(c, "\n", 1);
+	if (gw_ev_id_parse(&epoch, &seq, last_id) != 0 || epoch != ev->epoch)
+		queue_reset(ev, c, "foreign_id");
+	else if (!gw_ev_ring_covers(ev->ring, seq))
+		queue_reset(ev, c, "expired_id");
+	else if (gw_ev_ring_each(ev->ring, seq, sum_rec, &rs) != 0)
+		queue_reset(ev, c, "replay_too_large");
+	else
+		gw_ev_ring_each(ev->ring, seq, queue_rec, c);
+}
+
+void gw_events_attach(struct gw_events *ev, struct gw_req *rq, const char *type,
+                      const char *id, const char *last_id)
+{
 	struct sse_client *c = berth_calloc(1, sizeof(*c));
 
 	c->ev = ev;
@@ -408,14 +547,16 @@ void gw_events_attach(struct gw_events *ev, struct gw_req *rq, const char *type,
 	c->id = id != NULL ? berth_strdup(id) : NULL;
 	c->last_ms = berth_clock_mono_ms();
 	/* Listed under the lock the pump's CLOSED takes, so a stop that
-	 * ends the pump at once still finds (and frees) the client. */
+	 * ends the pump at once still finds (and frees) the client; the
+	 * replay is taken under the same hold, so the live records that
+	 * follow start right after it. */
 	pthread_mutex_lock(&ev->mu);
 	c->pump = gw_pump_start(rq, 200, "text/event-stream", on_pump_event, c);
 	if (atomic_load(&ev->stopping))
 		gw_pump_finish(c->pump); /* the feed is ending: so is this */
 	c->next = ev->clients;
 	ev->clients = c;
-	/* A first comment, so the client sees the stream is open. */
-	client_send(c, hello, sizeof(hello) - 1);
+	queue_start(ev, c, last_id);
+	client_flush(c);
 	pthread_mutex_unlock(&ev->mu);
 }

@@ -6,7 +6,12 @@
  *   ?type=container|job   only that kind
  *   ?id=<ref>             only that container (id, id prefix or name)
  *                         or job
+ *   ?last_event_id=<id>   resume after that id, for clients that cannot
+ *                         set the Last-Event-ID header (which wins when
+ *                         both are given: EventSource sends the header
+ *                         on its own reconnects, with the URL as it was)
  */
+#include "gateway/events_ring.h"
 #include "gateway/events_sub.h"
 #include "gateway/respond.h"
 #include "gateway/router.h"
@@ -15,10 +20,30 @@
 
 #include <string.h>
 
+/*
+ * Checks a last seen id (`field` names where it came from). Empty is
+ * none, as the SSE spec has it. Returns 0, or answers 400 and returns
+ * BERTH_EINVAL. The value is not echoed: it is the client's input, and
+ * the field's name and the expected form say enough.
+ */
+static int last_id_check(struct gw_req *rq, const char *field, const char *v)
+{
+	uint64_t epoch, seq;
+
+	if (v == NULL || v[0] == '\0' || gw_ev_id_parse(&epoch, &seq, v) == 0)
+		return 0;
+	gw_respond_error(rq, BERTH_EINVAL, false,
+	                 "%s: an event id as this stream sends them "
+	                 "(<16 hex digits>-<number>), or nothing",
+	                 field);
+	return BERTH_EINVAL;
+}
+
 void gw_h_events(struct gw_req *rq)
 {
-	static const char *const allowed[] = { "type", "id", NULL };
-	const char *type, *id;
+	static const char *const allowed[]
+	    = { "type", "id", "last_event_id", NULL };
+	const char *type, *id, *last_q, *last_h, *last_id;
 	struct berth_err err;
 	bool stopping;
 
@@ -45,6 +70,14 @@ void gw_h_events(struct gw_req *rq)
 		gw_respond_err(rq, &err);
 		return;
 	}
+	last_q = gw_req_query(rq, "last_event_id");
+	last_h = gw_req_header(rq, "Last-Event-ID");
+	if (last_id_check(rq, "last_event_id", last_q) != 0
+	    || last_id_check(rq, "Last-Event-ID", last_h) != 0)
+		return;
+	last_id = last_h != NULL && last_h[0] != '\0' ? last_h : last_q;
+	if (last_id != NULL && last_id[0] == '\0')
+		last_id = NULL;
 	pthread_mutex_lock(&rq->gw->mu);
 	stopping = rq->gw->stopping;
 	pthread_mutex_unlock(&rq->gw->mu);
@@ -54,5 +87,5 @@ void gw_h_events(struct gw_req *rq)
 		                          : "the event feed is not running");
 		return;
 	}
-	gw_events_attach(rq->gw->events, rq, type, id);
+	gw_events_attach(rq->gw->events, rq, type, id, last_id);
 }

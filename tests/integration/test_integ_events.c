@@ -14,6 +14,12 @@
  * - SSE clients that disconnect give back their descriptors (counted in
  *   /proc/<pid>/fd of berth serve);
  * - bad input: 400 naming the field;
+ * - replay on reconnect: a client back with Last-Event-ID (header or
+ *   ?last_event_id=) gets exactly the records a client that stayed got
+ *   in its absence, same ids, in order, then the live ones; one back
+ *   with the newest id gets no replay; a foreign epoch, an id never
+ *   issued or a replay larger than the client's queue gets one
+ *   `event: reset` first; a malformed id is 400 naming the field;
  * - scaled out (gateway --runtime-listen, runtime --dial), the runtime
  *   dials its publisher to the gateway's events address and the
  *   gateway's SSE clients get its events.
@@ -68,27 +74,126 @@ static long req(const char *method, const char *path, const char *body,
 
 /* --- a minimal SSE client over a plain socket ------------------------ */
 
+/* Sizes: a replay of a few hundred KiB must fit in `body`. */
+#define SSE_RAW_MAX  (64 * 1024)
+#define SSE_BODY_MAX (1024 * 1024)
+
 struct sse {
 	int fd;
-	char buf[256 * 1024];
-	size_t len;
+	int status;            /* HTTP status of the response */
+	char raw[SSE_RAW_MAX]; /* bytes read, not yet de-chunked */
+	size_t rawlen;
+	char *body; /* de-chunked bytes not yet parsed (owned) */
+	size_t blen;
+	size_t chunk_left; /* data bytes left in the current chunk */
+	bool chunk_crlf;   /* the CRLF after a chunk's data is due */
+	bool ended;        /* the last chunk came, or the socket closed */
+	char last_id[64];  /* as EventSource keeps it */
+	json_t *error;     /* a non-200 response's JSON body (owned) */
 };
 
 struct sse_rec {
-	unsigned long long id;
+	char id[64]; /* "" when the record had none */
+	unsigned long long epoch, seq;
 	char event[32];
 	json_t *data; /* owned */
 };
 
-/* Opens GET `path` with the admin token; reads the response head.
- * Returns 0, or -1. */
-static int sse_open(struct sse *s, const char *path)
+/* Splits "<16 hex>-<seq>"; false when `id` is not of that form. */
+static bool split_id(const char *id, unsigned long long *epoch,
+                     unsigned long long *seq)
 {
-	struct sockaddr_in sa;
-	char *rq;
 	char *end;
 
+	if (strlen(id) < 18 || id[16] != '-')
+		return false;
+	*epoch = strtoull(id, &end, 16);
+	if (end != id + 16)
+		return false;
+	*seq = strtoull(id + 17, &end, 10);
+	return *end == '\0';
+}
+
+/* Reads once (up to `ms`) into raw. Returns bytes read, 0 on timeout,
+ * -1 at the end of the connection. */
+static ssize_t sse_read(struct sse *s, int ms)
+{
+	struct pollfd p = { s->fd, POLLIN, 0 };
+	ssize_t n;
+
+	if (s->rawlen == sizeof(s->raw))
+		return 0;
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	n = read(s->fd, s->raw + s->rawlen, sizeof(s->raw) - s->rawlen);
+	if (n <= 0)
+		return -1;
+	s->rawlen += (size_t)n;
+	return n;
+}
+
+static void raw_drop(struct sse *s, size_t n)
+{
+	s->rawlen -= n;
+	memmove(s->raw, s->raw + n, s->rawlen);
+}
+
+/* Moves what can be de-chunked from raw to body. */
+static void dechunk(struct sse *s)
+{
+	for (;;) {
+		if (s->chunk_crlf) {
+			if (s->rawlen < 2)
+				return;
+			assert_memory_equal(s->raw, "\r\n", 2);
+			raw_drop(s, 2);
+			s->chunk_crlf = false;
+		}
+		if (s->chunk_left > 0) {
+			size_t n = s->rawlen < s->chunk_left ? s->rawlen
+			                                     : s->chunk_left;
+
+			if (n == 0)
+				return;
+			assert_true(s->blen + n <= SSE_BODY_MAX);
+			memcpy(s->body + s->blen, s->raw, n);
+			s->blen += n;
+			s->chunk_left -= n;
+			raw_drop(s, n);
+			if (s->chunk_left == 0)
+				s->chunk_crlf = true;
+			continue;
+		}
+		{
+			char *crlf = memmem(s->raw, s->rawlen, "\r\n", 2);
+			unsigned long n;
+
+			if (crlf == NULL)
+				return;
+			*crlf = '\0';
+			n = strtoul(s->raw, NULL, 16);
+			raw_drop(s, (size_t)(crlf + 2 - s->raw));
+			if (n == 0) {
+				s->ended = true;
+				return;
+			}
+			s->chunk_left = n;
+		}
+	}
+}
+
+/*
+ * Opens GET `path` with the admin token and `header` (one extra
+ * "Name: value" line, or NULL); reads the response head. Returns 0 with
+ * s->status 200, or -1 (s->status and s->error say what came back).
+ */
+static int sse_open_h(struct sse *s, const char *path, const char *header)
+{
+	struct sockaddr_in sa;
+	char *rq, *end;
+
 	memset(s, 0, sizeof(*s));
+	s->body = berth_malloc(SSE_BODY_MAX + 1);
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -1;
@@ -99,9 +204,10 @@ static int sse_open(struct sse *s, const char *path)
 	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		return -1;
 	rq = berth_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	                    "Authorization: Bearer %s\r\n"
+	                    "Authorization: Bearer %s\r\n%s%s"
 	                    "Accept: text/event-stream\r\n\r\n",
-	                    path, berth.token);
+	                    path, berth.token, header != NULL ? header : "",
+	                    header != NULL ? "\r\n" : "");
 	if (write(s->fd, rq, strlen(rq)) != (ssize_t)strlen(rq)) {
 		free(rq);
 		return -1;
@@ -109,29 +215,39 @@ static int sse_open(struct sse *s, const char *path)
 	free(rq);
 	/* The head, within 5 s. */
 	for (int i = 0; i < 50; i++) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = read(s->fd, s->buf + s->len, sizeof(s->buf) - 1 - s->len);
-		if (n <= 0)
+		if (sse_read(s, 100) < 0)
 			return -1;
-		s->len += (size_t)n;
-		s->buf[s->len] = '\0';
-		end = strstr(s->buf, "\r\n\r\n");
-		if (end != NULL) {
-			if (strncmp(s->buf, "HTTP/1.1 200", 12) != 0) {
-				print_error("SSE head: %.80s\n", s->buf);
-				return -1;
-			}
-			end += 4;
-			s->len -= (size_t)(end - s->buf);
-			memmove(s->buf, end, s->len);
+		end = memmem(s->raw, s->rawlen, "\r\n\r\n", 4);
+		if (end == NULL)
+			continue;
+		s->status = (int)strtol(s->raw + 9, NULL, 10);
+		if (s->status == 200) {
+			raw_drop(s, (size_t)(end + 4 - s->raw));
 			return 0;
 		}
+		/* An error: a JSON body with Content-Length; take it. */
+		for (int j = 0; j < 20 && s->error == NULL; j++) {
+			char *b
+			    = (char *)memmem(s->raw, s->rawlen, "\r\n\r\n", 4)
+			    + 4;
+
+			s->error = json_loadb(
+			    b, s->rawlen - (size_t)(b - s->raw), 0, NULL);
+			if (s->error == NULL && sse_read(s, 100) < 0)
+				break;
+		}
+		return -1;
 	}
 	return -1;
+}
+
+static int sse_open(struct sse *s, const char *path)
+{
+	int rv = sse_open_h(s, path, NULL);
+
+	if (rv != 0 && s->status != 0)
+		print_error("SSE status %d\n", s->status);
+	return rv;
 }
 
 static void sse_close(struct sse *s)
@@ -139,81 +255,76 @@ static void sse_close(struct sse *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	free(s->body);
+	s->body = NULL;
+	json_decref(s->error);
+	s->error = NULL;
 }
 
 /*
- * Removes chunked framing lines: the body is chunked, so between SSE
- * lines there are hex size lines. SSE lines never consist of hex digits
- * alone, so a line of only hex digits is a chunk size and is dropped.
+ * The next SSE record (comments skipped), waiting up to `ms`. A record
+ * with an id but no data or event (the stream's opening comment, a
+ * keepalive) counts only when `id_only` is set. Returns 0 with `*r`
+ * filled, -1 on timeout or a closed stream.
  */
-static bool is_chunk_size(const char *line, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((line[i] >= '0' && line[i] <= '9')
-		      || (line[i] >= 'a' && line[i] <= 'f')
-		      || (line[i] >= 'A' && line[i] <= 'F')))
-			return false;
-	return true;
-}
-
-/*
- * The next SSE record (comments skipped), waiting up to `ms`.
- * Returns 0 with `*r` filled, -1 on timeout or a closed stream.
- */
-static int sse_next(struct sse *s, struct sse_rec *r, int ms)
+static int sse_next_x(struct sse *s, struct sse_rec *r, int ms, bool id_only)
 {
 	int64_t deadline = ts_now_ms() + ms;
-	char line[64 * 1024];
-	size_t ll = 0;
 
 	memset(r, 0, sizeof(*r));
 	for (;;) {
 		char *nl;
 
-		while ((nl = memchr(s->buf, '\n', s->len)) != NULL) {
-			size_t n = (size_t)(nl - s->buf);
+		dechunk(s);
+		while ((nl = memchr(s->body, '\n', s->blen)) != NULL) {
+			size_t n = (size_t)(nl - s->body);
+			char *line = berth_strndup(s->body, n);
 
-			if (n > 0 && s->buf[n - 1] == '\r')
-				n--;
-			if (n < sizeof(line))
-				memcpy(line, s->buf, n);
-			ll = n < sizeof(line) ? n : 0;
-			line[ll] = '\0';
-			s->len -= (size_t)(nl + 1 - s->buf);
-			memmove(s->buf, nl + 1, s->len);
-			if (is_chunk_size(line, ll))
-				continue;
-			if (ll == 0) {
-				if (r->data != NULL || r->event[0] != '\0')
+			s->blen -= n + 1;
+			memmove(s->body, nl + 1, s->blen);
+			if (n == 0) {
+				bool done = r->data != NULL
+				    || r->event[0] != '\0'
+				    || (id_only && r->id[0] != '\0');
+
+				free(line);
+				if (r->id[0] != '\0') {
+					snprintf(s->last_id, sizeof(s->last_id),
+					         "%s", r->id);
+					assert_true(split_id(r->id, &r->epoch,
+					                     &r->seq));
+				}
+				if (done)
 					return 0;
+				memset(r, 0, sizeof(*r));
 				continue;
 			}
 			if (strncmp(line, "id: ", 4) == 0)
-				r->id = strtoull(line + 4, NULL, 10);
+				snprintf(r->id, sizeof(r->id), "%.63s",
+				         line + 4);
 			else if (strncmp(line, "event: ", 7) == 0)
 				snprintf(r->event, sizeof(r->event), "%.31s",
 				         line + 7);
 			else if (strncmp(line, "data: ", 6) == 0)
 				r->data = json_loads(line + 6, 0, NULL);
+			free(line);
 		}
+		if (s->ended)
+			return -1;
 		{
-			struct pollfd p = { s->fd, POLLIN, 0 };
 			int64_t left = deadline - ts_now_ms();
-			ssize_t n;
 
 			if (left <= 0)
 				return -1;
-			if (poll(&p, 1, (int)left) <= 0)
-				return -1;
-			n = read(s->fd, s->buf + s->len,
-			         sizeof(s->buf) - 1 - s->len);
-			if (n <= 0)
-				return -1;
-			s->len += (size_t)n;
+			if (sse_read(s, (int)left) < 0)
+				s->ended = true;
 		}
 	}
+}
+
+static int sse_next(struct sse *s, struct sse_rec *r, int ms)
+{
+	return sse_next_x(s, r, ms, false);
 }
 
 /* --- engine helper ---------------------------------------------------- */
@@ -256,7 +367,7 @@ static void test_sse_lifecycle_in_order(void **state)
 	char *body, *p;
 	const char *want[] = { "create", "start", "die", "destroy" };
 	size_t next = 0;
-	unsigned long long last_id = 0;
+	unsigned long long last_seq = 0, epoch = 0;
 	struct sse s;
 	json_t *j = NULL;
 	char *id;
@@ -290,8 +401,11 @@ static void test_sse_lifecycle_in_order(void **state)
 		if (sse_next(&s, &r, 5000) != 0)
 			fail_msg("no '%s' event within 5 s", want[next]);
 		assert_string_equal(r.event, "container");
-		assert_true(r.id > last_id);
-		last_id = r.id;
+		if (epoch == 0)
+			epoch = r.epoch;
+		assert_true(r.epoch == epoch);
+		assert_true(r.seq > last_seq);
+		last_seq = r.seq;
 		assert_string_equal(ts_json_str(r.data, "id"), id);
 		if (strcmp(ts_json_str(r.data, "action"), want[next]) == 0) {
 			if (next == 2)
@@ -507,6 +621,408 @@ static void test_bad_input(void **state)
 	json_decref(j);
 }
 
+/* --- replay on reconnect (Last-Event-ID) ------------------------------ */
+
+/* Creates a container named `name` running `cmd` (a shell line) with
+ * the test label and `nbig` labels of 4000 bytes; returns its id. */
+static char *make_container(const char *name, const char *cmd, int nbig)
+{
+	struct berth_buf labels;
+	json_t *j = NULL;
+	char *body, *id;
+
+	berth_buf_init(&labels, 1024 * 1024);
+	for (int i = 0; i < nbig; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), ",\"big%d\":\"", i);
+		assert_int_equal(berth_buf_append(&labels, key, strlen(key)),
+		                 0);
+		for (int k = 0; k < 4000; k++)
+			assert_int_equal(berth_buf_append(&labels, "x", 1), 0);
+		assert_int_equal(berth_buf_append(&labels, "\"", 1), 0);
+	}
+	assert_int_equal(berth_buf_append(&labels, "", 1), 0);
+	body = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\","
+	                      "\"command\":[\"sh\",\"-c\",\"%s\"],"
+	                      "\"labels\":{\"berth-test\":\"%s\"%s}}",
+	                      ts_test_image(), name, cmd, ts_run_label(),
+	                      labels.data);
+	assert_int_equal(req("POST", "/api/v1/containers", body, &j), 201);
+	id = berth_strdup(ts_json_str(j, "id"));
+	json_decref(j);
+	free(body);
+	berth_buf_fini(&labels);
+	return id;
+}
+
+static void container_call(const char *method, const char *id,
+                           const char *suffix, long want)
+{
+	char *p = berth_asprintf("/api/v1/containers/%s%s", id, suffix);
+
+	assert_int_equal(req(method, p, NULL, NULL), want);
+	free(p);
+}
+
+/* The id the stream's opening record carries (the newest). */
+static void hello_id(struct sse *s, struct sse_rec *r)
+{
+	assert_int_equal(sse_next_x(s, r, 5000, true), 0);
+	assert_string_equal(r->event, "");
+	assert_null(r->data);
+	assert_true(r->id[0] != '\0');
+}
+
+#define MAX_RECS 32
+
+struct recs {
+	struct sse_rec r[MAX_RECS];
+	size_t n;
+};
+
+static void recs_fini(struct recs *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		json_decref(rs->r[i].data);
+	rs->n = 0;
+}
+
+/* Collects `s`'s records until one with `action` came and then none for
+ * `quiet_ms`. */
+static void collect_until(struct sse *s, struct recs *rs, const char *action,
+                          int quiet_ms)
+{
+	bool seen = false;
+
+	for (int i = 0; i < MAX_RECS; i++) {
+		struct sse_rec r;
+
+		if (sse_next(s, &r, seen ? quiet_ms : 10000) != 0)
+			break;
+		assert_true(rs->n < MAX_RECS);
+		if (strcmp(ts_json_str(r.data, "action"), action) == 0)
+			seen = true;
+		rs->r[rs->n++] = r;
+	}
+	if (!seen)
+		fail_msg("no '%s' event within 10 s", action);
+}
+
+/* Reads `n` records from `s` and checks they are `want`'s, in order. */
+static void expect_same(struct sse *s, const struct sse_rec *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sse_rec r;
+
+		if (sse_next(s, &r, 3000) != 0)
+			fail_msg("record %zu of %zu (%s) was not replayed", i,
+			         n, want[i].id);
+		assert_string_equal(r.id, want[i].id);
+		assert_string_equal(r.event, want[i].event);
+		assert_true(json_equal(r.data, want[i].data));
+		json_decref(r.data);
+	}
+}
+
+/* The next record of `s` is the live `action` with `want_id`. */
+static void expect_live(struct sse *s, const char *action, const char *want_id)
+{
+	struct sse_rec r;
+
+	if (sse_next(s, &r, 10000) != 0)
+		fail_msg("no live '%s' event", action);
+	assert_string_equal(ts_json_str(r.data, "action"), action);
+	assert_string_equal(r.id, want_id);
+	json_decref(r.data);
+}
+
+/*
+ * A client that left and comes back with the last id it saw gets
+ * exactly the records it missed, in order, then the live stream: the
+ * same records, with the same ids, as a client that stayed. One that
+ * saw no event resumes from the id of the stream's opening record
+ * (here through ?last_event_id=).
+ */
+static void test_sse_resume_replays_the_gap(void **state)
+{
+	char *name
+	    = berth_asprintf("evr-%s-%ld", ts_run_label(), (long)getpid());
+	char *path
+	    = berth_asprintf("/api/v1/events?type=container&id=%s", name);
+	char *hdr, *qpath, *id;
+	struct sse a, b, c, d;
+	struct sse_rec hello, r;
+	struct recs stayed = { .n = 0 };
+	char x1[64], destroy_id[64];
+
+	(void)state;
+	assert_int_equal(sse_open(&b, path), 0); /* the client that stays */
+	assert_int_equal(sse_open(&a, path), 0);
+	hello_id(&a, &hello);
+	id = make_container(name, "sleep 0.3; exit 3", 0);
+	assert_int_equal(sse_next(&a, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "create");
+	assert_true(r.seq > hello.seq && r.epoch == hello.epoch);
+	snprintf(x1, sizeof(x1), "%s", r.id);
+	json_decref(r.data);
+	sse_close(&a); /* gone: what follows is its gap */
+
+	container_call("POST", id, "/start", 204);
+	container_call("POST", id, "/wait?timeout_ms=10000", 200);
+	collect_until(&b, &stayed, "die", 1500);
+	assert_string_equal(stayed.r[0].id, x1);
+	print_message("the staying client saw %zu records; the one that "
+	              "left missed %zu\n",
+	              stayed.n, stayed.n - 1);
+	assert_true(stayed.n >= 3); /* create, start, die at least */
+
+	/* Back with Last-Event-ID: the missed ones, nothing before, nothing
+	 * twice. */
+	hdr = berth_asprintf("Last-Event-ID: %s", x1);
+	assert_int_equal(sse_open_h(&c, path, hdr), 0);
+	expect_same(&c, stayed.r + 1, stayed.n - 1);
+	assert_int_equal(sse_next(&c, &r, 700), -1);
+
+	/* Never saw an event: resumes from the opening record's id. */
+	qpath = berth_asprintf("%s&last_event_id=%s", path, hello.id);
+	assert_int_equal(sse_open(&d, qpath), 0);
+	expect_same(&d, stayed.r, stayed.n);
+	assert_int_equal(sse_next(&d, &r, 700), -1);
+
+	/* Then the live stream, the same for all three. */
+	container_call("DELETE", id, "", 204);
+	assert_int_equal(sse_next(&b, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "destroy");
+	snprintf(destroy_id, sizeof(destroy_id), "%s", r.id);
+	json_decref(r.data);
+	expect_live(&c, "destroy", destroy_id);
+	expect_live(&d, "destroy", destroy_id);
+
+	sse_close(&d);
+	sse_close(&c);
+	sse_close(&b);
+	recs_fini(&stayed);
+	free(qpath);
+	free(hdr);
+	free(id);
+	free(path);
+	free(name);
+}
+
+/* A client that comes back with the newest id missed nothing: no
+ * replay (not even of records before it), then the live stream. */
+static void test_sse_resume_at_newest(void **state)
+{
+	char *name
+	    = berth_asprintf("evn-%s-%ld", ts_run_label(), (long)getpid());
+	char *path
+	    = berth_asprintf("/api/v1/events?type=container&id=%s", name);
+	char *hdr, *id;
+	struct sse a, n, c;
+	struct sse_rec r, newest;
+
+	(void)state;
+	assert_int_equal(sse_open(&a, path), 0);
+	id = make_container(name, "sleep 30", 0);
+	assert_int_equal(sse_next(&a, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "create");
+	json_decref(r.data);
+	/* The newest id now, from a new client's opening record. */
+	assert_int_equal(sse_open(&n, "/api/v1/events"), 0);
+	hello_id(&n, &newest);
+	sse_close(&n);
+	assert_true(newest.seq >= r.seq && newest.epoch == r.epoch);
+	sse_close(&a);
+
+	hdr = berth_asprintf("Last-Event-ID: %s", newest.id);
+	assert_int_equal(sse_open_h(&c, path, hdr), 0);
+	assert_int_equal(sse_next(&c, &r, 1000), -1); /* no replay */
+	container_call("DELETE", id, "?force=1", 204);
+	for (int i = 0; i < MAX_RECS; i++) {
+		assert_int_equal(sse_next(&c, &r, 10000), 0);
+		assert_string_equal(r.event, "container");
+		assert_true(r.seq > newest.seq);
+		if (strcmp(ts_json_str(r.data, "action"), "destroy") == 0) {
+			json_decref(r.data);
+			break;
+		}
+		json_decref(r.data);
+	}
+	sse_close(&c);
+	free(hdr);
+	free(id);
+	free(path);
+	free(name);
+}
+
+/* Checks a reset record: its id is the newest of our epoch, its data
+ * says why and names the oldest id the gateway still has. */
+static void check_reset(const struct sse_rec *r, const struct sse_rec *ours,
+                        const char *reason)
+{
+	const char *msg, *oldest;
+	unsigned long long e, q;
+
+	assert_string_equal(r->event, "reset");
+	assert_true(r->epoch == ours->epoch && r->seq >= ours->seq);
+	assert_string_equal(ts_json_str(r->data, "reason"), reason);
+	msg = ts_json_str(r->data, "message");
+	assert_non_null(strstr(msg, "missed"));
+	assert_string_equal(ts_json_str(r->data, "last_id"), r->id);
+	if (json_is_null(json_object_get(r->data, "oldest_id")))
+		return; /* nothing held yet */
+	oldest = ts_json_str(r->data, "oldest_id");
+	assert_true(split_id(oldest, &e, &q));
+	assert_true(e == ours->epoch && q <= r->seq);
+}
+
+/* An id from another gateway process (foreign epoch) or one this
+ * gateway never issued: one reset record first, then the live stream. */
+static void test_sse_reset_on_foreign_or_unknown_id(void **state)
+{
+	char *name
+	    = berth_asprintf("evf-%s-%ld", ts_run_label(), (long)getpid());
+	char *path
+	    = berth_asprintf("/api/v1/events?type=container&id=%s", name);
+	char *hdr, *qpath, *id;
+	struct sse n, c, d;
+	struct sse_rec ours, r, reset;
+
+	(void)state;
+	assert_int_equal(sse_open(&n, "/api/v1/events"), 0);
+	hello_id(&n, &ours);
+	sse_close(&n);
+	/* Another gateway's epoch: ours with one bit flipped. */
+	hdr = berth_asprintf("Last-Event-ID: %016llx-%llu", ours.epoch ^ 1ull,
+	                     ours.seq);
+	assert_int_equal(sse_open_h(&c, path, hdr), 0);
+	assert_int_equal(sse_next(&c, &reset, 3000), 0);
+	check_reset(&reset, &ours, "foreign_id");
+	{
+		char *t = json_dumps(reset.data, JSON_COMPACT);
+
+		print_message("reset: id %s data %s\n", reset.id, t);
+		free(t);
+	}
+	/* Ours, but never issued. */
+	qpath = berth_asprintf("%s&last_event_id=%016llx-%llu", path,
+	                       ours.epoch, ours.seq + 1000000);
+	assert_int_equal(sse_open(&d, qpath), 0);
+	assert_int_equal(sse_next(&d, &r, 3000), 0);
+	check_reset(&r, &ours, "expired_id");
+	json_decref(r.data);
+
+	id = make_container(name, "sleep 30", 0);
+	assert_int_equal(sse_next(&c, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "create");
+	assert_true(r.seq > reset.seq);
+	json_decref(r.data);
+	assert_int_equal(sse_next(&d, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "create");
+	json_decref(r.data);
+	container_call("DELETE", id, "?force=1", 204);
+	json_decref(reset.data);
+	sse_close(&d);
+	sse_close(&c);
+	free(qpath);
+	free(hdr);
+	free(id);
+	free(path);
+	free(name);
+}
+
+/* A replay larger than the client's queue (256 KiB) is not queued: the
+ * client gets a reset instead. Each event of a container with 24 labels
+ * of 4000 bytes is about 96 KiB. */
+static void test_sse_replay_too_large_resets(void **state)
+{
+	char *name
+	    = berth_asprintf("evl-%s-%ld", ts_run_label(), (long)getpid());
+	char *path
+	    = berth_asprintf("/api/v1/events?type=container&id=%s", name);
+	char *hdr, *id;
+	struct sse a, b, c;
+	struct sse_rec hello, r;
+	struct recs stayed = { .n = 0 };
+	size_t bytes = 0;
+
+	(void)state;
+	assert_int_equal(sse_open(&b, path), 0);
+	assert_int_equal(sse_open(&a, path), 0);
+	hello_id(&a, &hello);
+	sse_close(&a);
+	id = make_container(name, "exit 0", 24);
+	container_call("POST", id, "/start", 204);
+	container_call("POST", id, "/wait?timeout_ms=10000", 200);
+	container_call("DELETE", id, "", 204);
+	collect_until(&b, &stayed, "destroy", 1000);
+	for (size_t i = 0; i < stayed.n; i++) {
+		char *t = json_dumps(stayed.r[i].data, JSON_COMPACT);
+
+		bytes += strlen(t);
+		free(t);
+	}
+	print_message("%zu records, %zu bytes of data to replay\n", stayed.n,
+	              bytes);
+	assert_true(bytes > 256 * 1024);
+	hdr = berth_asprintf("Last-Event-ID: %s", hello.id);
+	assert_int_equal(sse_open_h(&c, path, hdr), 0);
+	assert_int_equal(sse_next(&c, &r, 3000), 0);
+	check_reset(&r, &hello, "replay_too_large");
+	json_decref(r.data);
+	assert_int_equal(sse_next(&c, &r, 700), -1); /* and no replay */
+	sse_close(&c);
+	sse_close(&b);
+	recs_fini(&stayed);
+	free(hdr);
+	free(id);
+	free(path);
+	free(name);
+}
+
+/* A malformed id is refused with 400 naming where it came from, and no
+ * stream opens. */
+static void test_sse_malformed_last_id(void **state)
+{
+	static const char *const bad[] = {
+		"496",
+		"abc",
+		"0123456789ABCDEF-1",
+		"0123456789abcdef-01",
+		"0123456789abcdef-1 2",
+		"0123456789abcdef-",
+	};
+	struct sse c;
+	json_t *j = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *hdr = berth_asprintf("Last-Event-ID: %s", bad[i]);
+		const char *msg;
+
+		assert_int_equal(sse_open_h(&c, "/api/v1/events", hdr), -1);
+		assert_int_equal(c.status, 400);
+		assert_non_null(c.error);
+		msg = ts_json_str(json_object_get(c.error, "error"), "message");
+		assert_non_null(strstr(msg, "Last-Event-ID"));
+		sse_close(&c);
+		free(hdr);
+	}
+	assert_int_equal(
+	    req("GET", "/api/v1/events?last_event_id=12", NULL, &j), 400);
+	assert_non_null(
+	    strstr(ts_json_str(json_object_get(j, "error"), "message"),
+	           "last_event_id"));
+	json_decref(j);
+	/* A good header does not excuse a bad query value. */
+	assert_int_equal(sse_open_h(&c, "/api/v1/events?last_event_id=x",
+	                            "Last-Event-ID: 0123456789abcdef-1"),
+	                 -1);
+	assert_int_equal(c.status, 400);
+	sse_close(&c);
+}
+
 static int count_fds(pid_t pid)
 {
 	char path[64];
@@ -679,6 +1195,11 @@ int main(void)
 		cmocka_unit_test(test_wait_on_running_auto_remove),
 		cmocka_unit_test(test_wait_timeout_is_504),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_sse_resume_replays_the_gap),
+		cmocka_unit_test(test_sse_resume_at_newest),
+		cmocka_unit_test(test_sse_reset_on_foreign_or_unknown_id),
+		cmocka_unit_test(test_sse_replay_too_large_resets),
+		cmocka_unit_test(test_sse_malformed_last_id),
 		cmocka_unit_test(test_sse_disconnect_frees_fds),
 		cmocka_unit_test(test_scaled_out_events),
 	};
