@@ -44,6 +44,11 @@
 #define PODMAN_PIDS_LIMIT    4096
 #define PODMAN_LOG_MAX_BYTES (10 * 1024 * 1024)
 
+/* Docker's health check defaults (interval, timeout; retries), which
+ * Podman's compatible API applies and libpod does not. */
+#define HEALTH_DEFAULT_MS      30000
+#define HEALTH_DEFAULT_RETRIES 3
+
 /* A pull progress line longer than this is an error. */
 #define PULL_LINE_MAX (64u * 1024u)
 
@@ -862,21 +867,27 @@ static int pod_options(const Berth__V1__ContainerSpec *spec, json_t *g,
 		            "health.test", err)
 		        != 0)
 			return BERTH_EINVAL;
-		if (h->interval_ms > 0)
-			json_object_set_new(
-			    hc, "Interval",
-			    json_integer(h->interval_ms * 1000000));
-		if (h->timeout_ms > 0)
-			json_object_set_new(
-			    hc, "Timeout",
-			    json_integer(h->timeout_ms * 1000000));
+		/* libpod takes zeros as given (a 0 s timeout fails every
+		 * probe: "exceeded timeout of 0s"); the compatible API fills
+		 * in Docker's defaults, and so does this. */
+		json_object_set_new(
+		    hc, "Interval",
+		    json_integer((h->interval_ms > 0 ? h->interval_ms
+		                                     : HEALTH_DEFAULT_MS)
+		                 * 1000000));
+		json_object_set_new(
+		    hc, "Timeout",
+		    json_integer(
+		        (h->timeout_ms > 0 ? h->timeout_ms : HEALTH_DEFAULT_MS)
+		        * 1000000));
 		if (h->start_period_ms > 0)
 			json_object_set_new(
 			    hc, "StartPeriod",
 			    json_integer(h->start_period_ms * 1000000));
-		if (h->retries > 0)
-			json_object_set_new(hc, "Retries",
-			                    json_integer(h->retries));
+		json_object_set_new(hc, "Retries",
+		                    json_integer(h->retries > 0
+		                                     ? h->retries
+		                                     : HEALTH_DEFAULT_RETRIES));
 	}
 	if (spec->restart_policy != NULL && spec->restart_policy->name != NULL
 	    && spec->restart_policy->name[0] != '\0') {

@@ -774,10 +774,14 @@ void state_cache_health_checked(struct state_cache *c, size_t max,
 	for (size_t i = 0; i < c->n && k < max; i++) {
 		const Berth__V1__ContainerDetail *d = c->v[i].d;
 		const Berth__V1__HealthCheck *h;
+		const char *managed;
 
 		if (c->v[i].partial || d == NULL || !d->running
 		    || (h = d->health) == NULL || h->n_test == 0
-		    || strcmp(h->test[0], "NONE") == 0)
+		    || strcmp(h->test[0], "NONE") == 0 || d->summary == NULL
+		    || (managed = label_of(d->summary, BERTH_LABEL_MANAGED))
+		        == NULL
+		    || strcmp(managed, "true") != 0)
 			continue;
 		if (v == NULL)
 			v = berth_calloc(c->n < max ? c->n : max, sizeof(*v));

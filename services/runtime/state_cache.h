@@ -152,8 +152,10 @@ struct state_cache_health {
 };
 
 /*
- * The cached containers that are running and have a health check
- * (a test other than ["NONE"]), at most `max` of them. Answers from
+ * The cached containers that berth made (label berth.managed=true),
+ * are running and have a health check (a test other than ["NONE"]),
+ * at most `max` of them. Containers made behind berth's back are left
+ * to their owner. Answers from
  * what is cached even while out of sync: a stale entry costs one probe
  * the engine refuses. `*n` receives the count.
  * Caller owns `*out`; free with state_cache_health_free().

@@ -10,7 +10,9 @@
  * Over nng (an in-process runtime on the same engine), a container spec
  * naming a pod with a bad env key or a string that is not UTF-8 (env
  * value, label value, argv) is INVALID_ARGUMENT naming the field, never
- * echoing the value, and no container is made.
+ * echoing the value, and no container is made. A container in a pod
+ * gets Docker's health check defaults and, with no systemd, its probes
+ * run (the runtime's health driver) until it is healthy.
  *
  * Pods and containers made here carry berth-test=<run>; teardown
  * force-removes them.
@@ -387,6 +389,80 @@ static void test_pod_refusals_and_resend(void **state)
 }
 
 /*
+ * A container in a pod with a health check that gives no timeout: libpod
+ * takes a zero as given (every probe then "exceeded timeout of 0s"), so
+ * the driver fills in Docker's defaults as the compatible API does; and
+ * with no systemd here the runtime's health driver runs the probes, so
+ * the container becomes healthy.
+ */
+static void test_in_pod_health_check(void **state)
+{
+	char *pname, *cname, *body, *cbody, *path;
+	json_t *j = NULL, *hc;
+	char cid[80];
+	const char *status = "";
+	long st;
+
+	(void)state;
+	if (!ts_engine_is_podman())
+		skip();
+	pname = unique_name("health");
+	cname = unique_name("probed");
+	body = berth_asprintf("{\"name\":\"%s\",\"labels\":{"
+	                      "\"berth-test\":\"%s\"}}",
+	                      pname, ts_run_label());
+	assert_int_equal(req("POST", "/api/v1/pods", body, NULL), 201);
+	cbody
+	    = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\",\"pod\":\"%s\","
+	                     "\"command\":[\"sleep\",\"60\"],"
+	                     "\"health\":{\"test\":[\"CMD-SHELL\",\"true\"],"
+	                     "\"interval_ms\":200},"
+	                     "\"labels\":{\"berth-test\":\"%s\"}}",
+	                     ts_test_image(), cname, pname, ts_run_label());
+	st = req("POST", "/api/v1/containers", cbody, &j);
+	if (st != 201)
+		fail_msg("create in pod: %ld %s", st,
+		         ts_json_str(json_object_get(j, "error"), "message"));
+	snprintf(cid, sizeof(cid), "%s", ts_json_str(j, "id"));
+	json_decref(j);
+	j = NULL;
+	path = berth_asprintf("/api/v1/containers/%s/start", cid);
+	assert_int_equal(req("POST", path, NULL, NULL), 204);
+	free(path);
+
+	/* The engine's own record: 30 s timeout, 3 retries. */
+	path = berth_asprintf("/api/v1/containers/%s", cid);
+	assert_int_equal(req("GET", path, NULL, &j), 200);
+	hc = json_object_get(j, "health");
+	assert_int_equal(json_integer_value(json_object_get(hc, "timeout_ms")),
+	                 30000);
+	assert_int_equal(json_integer_value(json_object_get(hc, "retries")), 3);
+	assert_int_equal(json_integer_value(json_object_get(hc, "interval_ms")),
+	                 200);
+	/* Healthy within a few probes (bounded: 10 s). */
+	for (int64_t end = ts_now_ms() + 10000; ts_now_ms() < end;) {
+		json_decref(j);
+		j = NULL;
+		assert_int_equal(req("GET", path, NULL, &j), 200);
+		status = ts_json_str(j, "health_status");
+		if (strcmp(status, "healthy") == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_string_equal(status, "healthy");
+	json_decref(j);
+	free(path);
+
+	path = berth_asprintf("/api/v1/pods/%s?force=1", pname);
+	assert_int_equal(req("DELETE", path, NULL, NULL), 204);
+	free(path);
+	free(cbody);
+	free(body);
+	free(cname);
+	free(pname);
+}
+
+/*
  * The in-pod create path (libpod's SpecGenerator) passes the same checks
  * as every other create, over nng where no gateway checked first: a bad
  * env key, and strings that are not UTF-8 (which JSON cannot carry: a
@@ -544,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_pod_lifecycle),
 		cmocka_unit_test(test_pod_refusals_and_resend),
 		cmocka_unit_test(test_in_pod_create_checks_over_nng),
+		cmocka_unit_test(test_in_pod_health_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
