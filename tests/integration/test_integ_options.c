@@ -596,6 +596,48 @@ static void test_wait_healthy_refusals(void **state)
 	free(n3);
 }
 
+/*
+ * A runtime stops promptly while one of its health probes is under way:
+ * the probe (a 20 s sleep) is abandoned, not waited for. On Podman the
+ * runtime's health driver runs it (no systemd here); on Docker dockerd
+ * does, and the stop has nothing to wait for either.
+ */
+static void test_runtime_stops_during_a_probe(void **state)
+{
+	char *name = unique_name("slowprobe");
+	char *id = create(name, "sleep 60",
+	                  "\"health\":{\"test\":[\"CMD-SHELL\",\"sleep 20\"],"
+	                  "\"interval_ms\":200,\"timeout_ms\":25000}");
+	const char *url = "inproc://berth-itest-options-2";
+	struct berth_runtime_opts o = { 0 };
+	struct berth_runtime *rt2 = NULL;
+	struct berth_err err;
+	char *dir = ts_tmpdir("options-runtime-2");
+	int64_t t0;
+
+	(void)state;
+	start(id);
+	o.data_dir = dir;
+	o.url = url;
+	o.workers = 2;
+	o.engine.runtime = ts_engine_runtime();
+	o.engine.socket_path = ts_docker_socket();
+	assert_ok(berth_runtime_start(&rt2, &o, &err), &err);
+	/* Its cache syncs, the probe is due at once (the container started
+	 * more than an interval ago) and runs for 20 s. */
+	usleep(2000 * 1000);
+	t0 = ts_now_ms();
+	berth_runtime_stop(rt2);
+	if (ts_now_ms() - t0 >= 3000)
+		fail_msg("the runtime took %lld ms to stop",
+		         (long long)(ts_now_ms() - t0));
+	ts_rmtree(dir);
+	free(dir);
+	remove_container(id);
+	free(id);
+	free(name);
+}
+
 /* --- limits and security ------------------------------------------------ */
 
 static void test_limits_readonly_and_pids(void **state)
@@ -1206,6 +1248,7 @@ int main(void)
 		cmocka_unit_test(test_health_starting_then_healthy),
 		cmocka_unit_test(test_health_unhealthy),
 		cmocka_unit_test(test_wait_healthy_refusals),
+		cmocka_unit_test(test_runtime_stops_during_a_probe),
 		cmocka_unit_test(test_limits_readonly_and_pids),
 		cmocka_unit_test(test_default_pids_limit),
 		cmocka_unit_test(test_user_caps_no_new_privileges),
