@@ -7,6 +7,10 @@
  * - on Podman, with the event file unusable (BERTH_PODMAN_EVENTS_FILE
  *   names a file in no folder), the driver falls back to the API's event
  *   stream and the cache still follows (within that stream's lateness);
+ * - on a private Podman API service whose event file is rotated every
+ *   few events (events_logfile_max_size), each of many containers made
+ *   and removed behind berth's back is listed, then gone, within the
+ *   bound: no event is lost across Podman's rotations;
  * - after a private dockerd (tests/harness/private-dockerd; never the
  *   shared engine) is stopped and started again, berth's list resyncs:
  *   a container created after the restart is listed, one removed then
@@ -24,10 +28,12 @@
 #include "tests/support/testsupport.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,7 +153,9 @@ static int64_t until_listed(const struct ts_berth *b, const char *id,
  * assertion ended the test early. */
 static struct ts_berth b;
 static char *saved_socket;
-static char *priv_dir; /* a private dockerd's folder, while it runs */
+static char *priv_dir;   /* a private dockerd's folder, while it runs */
+static pid_t podman_pid; /* a private Podman API service, while it runs */
+static char *podman_dir; /* its folder (socket, containers.conf, events) */
 
 static int run_script(const char *const *argv, char *out, size_t outlen);
 
@@ -165,6 +173,16 @@ static int stop_berth(void **state)
 		ts_rmtree(priv_dir);
 		free(priv_dir);
 		priv_dir = NULL;
+	}
+	if (podman_pid > 0) {
+		kill(podman_pid, SIGTERM);
+		waitpid(podman_pid, NULL, 0);
+		podman_pid = 0;
+	}
+	if (podman_dir != NULL) {
+		ts_rmtree(podman_dir);
+		free(podman_dir);
+		podman_dir = NULL;
 	}
 	if (saved_socket != NULL) {
 		setenv("BERTH_TEST_DOCKER_SOCKET", saved_socket, 1);
@@ -260,6 +278,102 @@ static void test_podman_stream_fallback(void **state)
 	assert_true(ms >= 0 && ms <= 1000);
 	free(id);
 	assert_int_equal(ts_berth_stop(&b), 0);
+}
+
+/* The inode of `path`, 0 when it cannot be read. Podman's rotation
+ * renames a new file over the old one. */
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static void test_podman_rotation(void **state)
+{
+	const char *argv[]
+	    = { "podman", "system", "service", "--time=0", NULL, NULL };
+	char *conf, *events, *sock, *url, *text;
+	int rotations = 0;
+	ino_t ino;
+
+	(void)state;
+	if (!ts_engine_is_podman()) {
+		print_message("skipped: Podman only\n");
+		return;
+	}
+	podman_dir = ts_tmpdir("cache-podman");
+	conf = berth_asprintf("%s/containers.conf", podman_dir);
+	events = berth_asprintf("%s/events.log", podman_dir);
+	sock = berth_asprintf("%s/podman.sock", podman_dir);
+	url = berth_asprintf("unix://%s", sock);
+	/* About 16 events per file: a rotation every 8 containers. */
+	text = berth_asprintf(
+	    "[containers]\ndefault_ulimits = [\"nofile=1024:1024\","
+	    "\"nproc=4096:4096\"]\n[engine]\nevents_logger = \"file\"\n"
+	    "events_logfile_path = \"%s\"\nevents_logfile_max_size = 4000\n",
+	    events);
+	{
+		FILE *f = fopen(conf, "we");
+
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+	}
+	argv[4] = url;
+	setenv("CONTAINERS_CONF", conf, 1);
+	assert_int_equal(posix_spawnp(&podman_pid, "podman", NULL, NULL,
+	                              (char **)argv, environ),
+	                 0);
+	unsetenv("CONTAINERS_CONF");
+	for (int i = 0; i < 100; i++) {
+		if (engine(sock, "GET", "/_ping", NULL, NULL) == 200)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_int_equal(engine(sock, "GET", "/_ping", NULL, NULL), 200);
+
+	saved_socket = berth_strdup(ts_docker_socket());
+	setenv("BERTH_TEST_DOCKER_SOCKET", sock, 1);
+	setenv("BERTH_PODMAN_EVENTS_FILE", events, 1);
+	assert_int_equal(ts_berth_start(&b, NULL, 0, NULL), 0);
+	usleep(300 * 1000);
+
+	ino = inode_of(events);
+	for (int i = 0; i < 30; i++) {
+		char *id = engine_create(sock, "true");
+		char *path;
+		int64_t created, gone;
+
+		assert_non_null(id);
+		created = until_listed(&b, id, "created");
+		path = berth_asprintf("/containers/%s?force=1", id);
+		assert_int_equal(engine(sock, "DELETE", path, NULL, NULL), 204);
+		free(path);
+		gone = until_listed(&b, id, "");
+		if (created < 0 || created > VISIBLE_MS || gone < 0
+		    || gone > VISIBLE_MS)
+			print_error("container %d: listed after %lld ms, gone "
+			            "after %lld ms\n",
+			            i, (long long)created, (long long)gone);
+		assert_true(created >= 0 && created <= VISIBLE_MS);
+		assert_true(gone >= 0 && gone <= VISIBLE_MS);
+		free(id);
+		if (inode_of(events) != ino) {
+			ino = inode_of(events);
+			rotations++;
+		}
+	}
+	print_message("30 containers across %d rotations of Podman's event "
+	              "file: each listed and gone within %d ms\n",
+	              rotations, VISIBLE_MS);
+	assert_true(rotations >= 2);
+	assert_int_equal(ts_berth_stop(&b), 0);
+	free(conf);
+	free(events);
+	free(sock);
+	free(url);
+	free(text);
 }
 
 /* Runs a harness script with argv only; its first output line in
@@ -371,6 +485,7 @@ int main(void)
 		                          stop_berth),
 		cmocka_unit_test_teardown(test_podman_stream_fallback,
 		                          stop_berth),
+		cmocka_unit_test_teardown(test_podman_rotation, stop_berth),
 		cmocka_unit_test_teardown(test_resync_after_engine_restart,
 		                          stop_berth),
 	};
