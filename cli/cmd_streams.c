@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Exit status of `berth exec` when the command ran out of time, as
  * timeout(1) does. */
@@ -308,12 +309,25 @@ int cmd_wait(int argc, char **argv)
 	return rv;
 }
 
-/* Server-Sent Events: prints each event's data, one JSON per line. */
+/*
+ * Server-Sent Events: prints each event's data, one JSON per line, and
+ * keeps the id of the last whole record, so that a broken stream is
+ * resumed after it (?last_event_id=): the gateway replays what was
+ * missed, or sends a reset record (printed like the others) saying
+ * events may have been missed.
+ */
 struct sse_state {
 	char line[65536];
 	size_t len;
-	bool overlong; /* the current line did not fit: skip it */
+	bool overlong;      /* the current line did not fit: skip it */
+	char pending[64];   /* the id of the record being read */
+	char last_id[64];   /* the id of the last whole record */
+	unsigned long recs; /* whole records seen (comments included) */
+	bool out_failed;    /* stdout is gone: stop, do not resume */
 };
+
+/* Resume attempts in a row that get no stream, 1 s apart. */
+#define EVENTS_RESUME_TRIES 10
 
 static int on_sse(void *arg, const char *data, size_t len)
 {
@@ -328,15 +342,101 @@ static int on_sse(void *arg, const char *data, size_t len)
 			continue;
 		}
 		st->line[st->len] = '\0';
-		if (!st->overlong && strncmp(st->line, "data: ", 6) == 0) {
-			if (printf("%s\n", st->line + 6) < 0)
+		if (st->len == 0) {
+			/* A record ends: its id (if any) is now the last. */
+			if (st->pending[0] != '\0')
+				memcpy(st->last_id, st->pending,
+				       sizeof(st->last_id));
+			st->pending[0] = '\0';
+			st->recs++;
+		} else if (!st->overlong && strncmp(st->line, "id: ", 4) == 0
+		           && st->len - 4 < sizeof(st->pending)) {
+			memcpy(st->pending, st->line + 4, st->len - 4 + 1);
+		} else if (!st->overlong
+		           && strncmp(st->line, "data: ", 6) == 0) {
+			if (printf("%s\n", st->line + 6) < 0
+			    || fflush(stdout) != 0) {
+				st->out_failed = true;
 				return -1;
-			fflush(stdout);
+			}
 		}
 		st->len = 0;
 		st->overlong = false;
 	}
 	return 0;
+}
+
+/* The events path, resuming after `last_id` when it is not empty.
+ * `type` and `id` are escaped already. Caller frees. */
+static char *events_path(const char *type, const char *id, const char *last_id)
+{
+	const char *key[3] = { "type", "id", "last_event_id" };
+	char *val[3] = { NULL, NULL, NULL };
+	char *path = berth_strdup("/api/v1/events");
+
+	val[0] = type != NULL ? berth_strdup(type) : NULL;
+	val[1] = id != NULL ? berth_strdup(id) : NULL;
+	val[2] = last_id[0] != '\0' ? cli_escape(last_id) : NULL;
+	for (int i = 0, n = 0; i < 3; i++) {
+		char *next;
+
+		if (val[i] == NULL)
+			continue;
+		next = berth_asprintf("%s%c%s=%s", path, n++ == 0 ? '?' : '&',
+		                      key[i], val[i]);
+		free(path);
+		free(val[i]);
+		path = next;
+	}
+	return path;
+}
+
+/*
+ * Follows the stream; when it breaks or ends after it was open, comes
+ * back with the last id, up to EVENTS_RESUME_TRIES failed attempts in a
+ * row. Returns the exit status.
+ */
+static int follow_events(const struct cli_client *c, const char *type,
+                         const char *id, struct sse_state *st)
+{
+	int fails = 0;
+
+	for (;;) {
+		char *path = events_path(type, id, st->last_id);
+		unsigned long before = st->recs;
+		json_t *reply = NULL;
+		long status;
+
+		status = cli_stream(c, "GET", path, NULL, on_sse, st, &reply);
+		free(path);
+		if (st->out_failed) {
+			json_decref(reply);
+			return 0;
+		}
+		if (st->last_id[0] == '\0'
+		    || (status != -1 && status != 200 && status != 503)) {
+			/* Never opened, or refused: as without resuming. */
+			int rv = status == 200 ? 0 : cli_fail(status, reply);
+
+			json_decref(reply);
+			return rv;
+		}
+		json_decref(reply);
+		fails = st->recs > before ? 0 : fails + 1;
+		st->len = 0; /* a record cut short is dropped */
+		st->overlong = false;
+		st->pending[0] = '\0';
+		if (fails >= EVENTS_RESUME_TRIES) {
+			fprintf(stderr,
+			        "berth: the event stream is gone; gave up "
+			        "after %d attempts to resume it\n",
+			        EVENTS_RESUME_TRIES);
+			return 1;
+		}
+		fprintf(stderr, "berth: resuming the event stream after %s\n",
+		        st->last_id);
+		sleep(1);
+	}
 }
 
 int cmd_events(int argc, char **argv)
@@ -349,9 +449,7 @@ int cmd_events(int argc, char **argv)
 	};
 	struct sse_state *st = NULL;
 	struct cli_client c;
-	json_t *reply = NULL;
-	char *type = NULL, *id = NULL, *path = NULL;
-	long status;
+	char *type = NULL, *id = NULL;
 	int ch, rv = 2;
 
 	optind = 1;
@@ -385,22 +483,12 @@ int cmd_events(int argc, char **argv)
 	}
 	if (cli_client_init(&c) != 0)
 		goto out;
-	path = berth_asprintf(
-	    "/api/v1/events%s%s%s%s%s", type != NULL || id != NULL ? "?" : "",
-	    type != NULL ? "type=" : "", type != NULL ? type : "",
-	    type != NULL && id != NULL ? "&id="
-	        : id != NULL           ? "id="
-	                               : "",
-	    id != NULL ? id : "");
 	st = berth_calloc(1, sizeof(*st));
-	status = cli_stream(&c, "GET", path, NULL, on_sse, st, &reply);
+	rv = follow_events(&c, type, id, st);
 	cli_client_fini(&c);
-	rv = status == 200 ? 0 : cli_fail(status, reply);
 out:
-	json_decref(reply);
 	free(st);
 	free(type);
 	free(id);
-	free(path);
 	return rv;
 }

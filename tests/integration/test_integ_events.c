@@ -20,6 +20,8 @@
  *   with the newest id gets no replay; a foreign epoch, an id never
  *   issued or a replay larger than the client's queue gets one
  *   `event: reset` first; a malformed id is 400 naming the field;
+ *   `berth events` resumes by itself across a gateway restart (and
+ *   prints the reset);
  * - scaled out (gateway --runtime-listen, runtime --dial), the runtime
  *   dials its publisher to the gateway's events address and the
  *   gateway's SSE clients get its events.
@@ -39,12 +41,16 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct ts_berth berth;
@@ -1025,6 +1031,127 @@ static void test_sse_malformed_last_id(void **state)
 	sse_close(&c);
 }
 
+/* --- the CLI's `berth events` resumes ----------------------------------- */
+
+/* One line of `fd` (a pipe), within `ms`; NULL on timeout or EOF.
+ * `buf`/`len` keep what was read past the line. Caller frees. */
+static char *pipe_line(int fd, char *buf, size_t cap, size_t *len, int ms)
+{
+	int64_t deadline = ts_now_ms() + ms;
+
+	for (;;) {
+		char *nl = memchr(buf, '\n', *len);
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = deadline - ts_now_ms();
+		ssize_t n;
+
+		if (nl != NULL) {
+			char *line = berth_strndup(buf, (size_t)(nl - buf));
+
+			*len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, *len);
+			return line;
+		}
+		if (left <= 0 || *len == cap || poll(&p, 1, (int)left) <= 0)
+			return NULL;
+		n = read(fd, buf + *len, cap - *len);
+		if (n <= 0)
+			return NULL;
+		*len += (size_t)n;
+	}
+}
+
+/* The next JSON line of the CLI with "action" (or "reason") `want`,
+ * skipping others (Podman adds some), within 15 s. */
+static void cli_expect(int fd, char *buf, size_t cap, size_t *len,
+                       const char *key, const char *want)
+{
+	for (int i = 0; i < MAX_RECS; i++) {
+		char *line = pipe_line(fd, buf, cap, len, 15000);
+		json_t *j;
+		bool hit;
+
+		if (line == NULL)
+			fail_msg("berth events printed no %s=%s", key, want);
+		j = json_loads(line, 0, NULL);
+		free(line);
+		assert_non_null(j);
+		hit = json_is_string(json_object_get(j, key))
+		    && strcmp(ts_json_str(j, key), want) == 0;
+		json_decref(j);
+		if (hit)
+			return;
+	}
+	fail_msg("berth events printed no %s=%s", key, want);
+}
+
+/*
+ * `berth events` keeps the last id it saw; when its gateway restarts
+ * (same port and data) it comes back with that id, gets a reset (the
+ * new gateway process has another epoch) and follows the live stream.
+ */
+static void test_cli_events_resumes(void **state)
+{
+	char *name
+	    = berth_asprintf("evc-%s-%ld", ts_run_label(), (long)getpid());
+	const char *argv[]
+	    = { getenv("BERTH_BIN"), "events", "--id", NULL, NULL };
+	struct ts_berth g, g2, saved = berth;
+	posix_spawn_file_actions_t fa;
+	char buf[64 * 1024], *id, *envs[3], *env[64];
+	size_t len = 0, ne = 0;
+	int pfd[2], st;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(ts_berth_start(&g, NULL, 0, NULL), 0);
+	berth = g; /* req() and the container helpers talk to it */
+	argv[3] = name;
+	envs[0] = berth_asprintf("BERTH_URL=%s", g.base);
+	envs[1] = berth_asprintf("BERTH_TOKEN=%s", g.token);
+	envs[2] = NULL;
+	for (char **e = environ; *e != NULL && ne < 60; e++)
+		if (strncmp(*e, "BERTH_URL=", 10) != 0
+		    && strncmp(*e, "BERTH_TOKEN", 11) != 0
+		    && strncmp(*e, "BERTH_DATA=", 11) != 0)
+			env[ne++] = *e;
+	env[ne++] = envs[0];
+	env[ne++] = envs[1];
+	env[ne] = NULL;
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+	                                 O_WRONLY, 0);
+	assert_int_equal(
+	    posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, env), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	usleep(500 * 1000); /* the stream opens */
+
+	id = make_container(name, "sleep 30", 0);
+	cli_expect(pfd[0], buf, sizeof(buf), &len, "action", "create");
+	/* The gateway goes away and comes back on the same port. */
+	assert_int_equal(ts_berth_kill(&g, SIGTERM), 0);
+	assert_int_equal(ts_berth_start(&g2, g.data_dir, g.port, NULL), 0);
+	berth = g2;
+	cli_expect(pfd[0], buf, sizeof(buf), &len, "reason", "foreign_id");
+	container_call("POST", id, "/start", 204);
+	cli_expect(pfd[0], buf, sizeof(buf), &len, "action", "start");
+	container_call("DELETE", id, "?force=1", 204);
+
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(pfd[0]);
+	berth = saved;
+	assert_int_equal(ts_berth_stop(&g2), 0);
+	assert_int_equal(ts_berth_stop(&g), 0);
+	free(envs[0]);
+	free(envs[1]);
+	free(id);
+	free(name);
+}
+
 static int count_fds(pid_t pid)
 {
 	char path[64];
@@ -1202,6 +1329,7 @@ int main(void)
 		cmocka_unit_test(test_sse_reset_on_foreign_or_unknown_id),
 		cmocka_unit_test(test_sse_replay_too_large_resets),
 		cmocka_unit_test(test_sse_malformed_last_id),
+		cmocka_unit_test(test_cli_events_resumes),
 		cmocka_unit_test(test_sse_disconnect_frees_fds),
 		cmocka_unit_test(test_scaled_out_events),
 	};
