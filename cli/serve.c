@@ -260,6 +260,7 @@ int cmd_serve(int argc, char **argv)
 		ro.nsafe_local_paths = cfg->nsafe_local_paths;
 		ro.events_url = nevents > 0 ? events_list[0] : NULL;
 		ro.events_dial = dial;
+		ro.health_driver = cfg->health_driver;
 		if (berth_runtime_start(&rt, &ro, &err) != 0)
 			goto out;
 		berth_log(BERTH_LOG_INFO, "runtime_serving", "url=%s engine=%s",

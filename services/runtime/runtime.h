@@ -42,6 +42,9 @@ struct berth_runtime_opts {
 	 * state cache still runs). */
 	const char *events_url;
 	bool events_dial;
+	/* runtime.health_driver: "auto" (NULL or ""), "on" or "off"; who
+	 * runs health probes the engine will not run itself. */
+	const char *health_driver;
 };
 
 /*

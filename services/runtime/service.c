@@ -126,8 +126,12 @@ int berth_runtime_start(struct berth_runtime **out,
 	char *db_path = NULL;
 	int requeued = 0, failed = 0;
 	char host[64];
+	enum health_driver_mode health_mode;
 	int rv;
 
+	rv = health_driver_mode_parse(&health_mode, opts->health_driver, err);
+	if (rv != 0)
+		return rv;
 	full = berth_calloc(1, sizeof(*full));
 	rt = &full->rt;
 	full->cache = state_cache_new();
@@ -199,11 +203,9 @@ int berth_runtime_start(struct berth_runtime **out,
 	                          err);
 	if (rv != 0)
 		goto fail;
-	/* Probes the engine will not run (Podman without systemd). The
-	 * mode is runtime.health_driver; "auto" until the options carry
-	 * it. */
-	rv = health_driver_start(&full->health, rt, full->cache,
-	                         HEALTH_DRIVER_AUTO, err);
+	/* Probes the engine will not run (Podman without systemd). */
+	rv = health_driver_start(&full->health, rt, full->cache, health_mode,
+	                         err);
 	if (rv != 0)
 		goto fail;
 	/* Long polls (ReadStream, WaitContainer) hold a worker while they
