@@ -13,6 +13,7 @@
 #include "lib/alloc.h"
 #include "lib/clock.h"
 #include "lib/engine_docker_internal.h"
+#include "lib/engine_http.h"
 #include "lib/engine_podman_events_conf.h"
 #include "lib/engine_podman_events_file.h"
 #include "lib/engine_podman_events_line.h"
@@ -265,7 +266,8 @@ int podman_events(struct berth_engine *e, int64_t since_unix_ms,
 
 	memset(&fl, 0, sizeof(fl));
 	berth_err_clear(&ferr);
-	if (berth_engine_socket_path(e) == NULL) {
+	/* A tcp engine's file is on another host. */
+	if (berth_engine_http_target(e)->socket_path == NULL) {
 		berth_log(BERTH_LOG_DEBUG, "podman_events_source",
 		          "source=stream reason=remote_engine");
 		return docker_events(e, since_unix_ms, fn, tick, arg, err);
