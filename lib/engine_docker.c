@@ -12,6 +12,7 @@
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/engine_docker_internal.h"
+#include "lib/engine_spec_check.h"
 #include "lib/engine_http.h"
 #include "lib/validate.h"
 
@@ -30,115 +31,6 @@
 /* Pull streams: one progress line may not exceed this. */
 #define PULL_LINE_MAX (1024u * 1024u)
 #define PULL_LAYERS   256
-
-/*
- * jansson refuses strings that are not UTF-8 (json_string() returns NULL
- * and the append or set that takes it quietly does nothing), so every
- * caller-supplied string is checked before it goes into engine JSON: a
- * dropped argv entry, env variable or list filter would change what the
- * call does instead of failing it.
- */
-static bool utf8_ok(const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	for (size_t i = 0; i < n;) {
-		size_t k = berth_utf8_seq_len(s + i, n - i);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
-/* Names the field, never the value: env values may be secrets. */
-static int not_utf8(const char *field, size_t i, struct berth_err *err)
-{
-	return berth_err_set(err, BERTH_EINVAL, "%s[%zu]: must be UTF-8", field,
-	                     i);
-}
-
-static int check_strv(const char *field, char *const *v, size_t n,
-                      struct berth_err *err)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!utf8_ok(v[i]))
-			return not_utf8(field, i, err);
-	return 0;
-}
-
-static int check_kvs(const char *field, const Berth__V1__KeyValue *const *kv,
-                     size_t n, struct berth_err *err)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!utf8_ok(kv[i]->key) || !utf8_ok(kv[i]->value))
-			return not_utf8(field, i, err);
-	return 0;
-}
-
-/* Every string of a create request, before any of it becomes JSON. */
-static int check_spec_utf8(const Berth__V1__ContainerSpec *spec,
-                           const Berth__V1__KeyValue *const *labels,
-                           size_t nlabels, struct berth_err *err)
-{
-	const struct {
-		const char *field, *s;
-	} one[] = { { "image", spec->image },
-		    { "name", spec->name },
-		    { "command_line", spec->command_line },
-		    { "working_dir", spec->working_dir } };
-	int rv;
-
-	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
-		if (!utf8_ok(one[i].s))
-			return berth_err_set(err, BERTH_EINVAL,
-			                     "%s: must be UTF-8", one[i].field);
-	if ((rv = check_strv("command", spec->command, spec->n_command, err))
-	        != 0
-	    || (rv = check_strv("entrypoint", spec->entrypoint,
-	                        spec->n_entrypoint, err))
-	        != 0
-	    || (rv = check_strv("shell", spec->shell, spec->n_shell, err)) != 0
-	    || (rv = check_kvs("env",
-	                       (const Berth__V1__KeyValue *const *)spec->env,
-	                       spec->n_env, err))
-	        != 0
-	    || (rv = check_kvs("labels",
-	                       (const Berth__V1__KeyValue *const *)spec->labels,
-	                       spec->n_labels, err))
-	        != 0
-	    || (rv = check_kvs("labels", labels, nlabels, err)) != 0)
-		return rv;
-	for (size_t i = 0; i < spec->n_ports; i++)
-		if (!utf8_ok(spec->ports[i]->host_ip)
-		    || !utf8_ok(spec->ports[i]->protocol))
-			return not_utf8("ports", i, err);
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (!utf8_ok(spec->mounts[i]->source)
-		    || !utf8_ok(spec->mounts[i]->target)
-		    || !utf8_ok(spec->mounts[i]->type))
-			return not_utf8("mounts", i, err);
-	if (spec->restart_policy != NULL
-	    && !utf8_ok(spec->restart_policy->name))
-		return not_utf8("restart_policy", 0, err);
-	if (!utf8_ok(spec->user))
-		return not_utf8("user", 0, err);
-	if (!utf8_ok(spec->pod))
-		return not_utf8("pod", 0, err);
-	if ((rv = check_strv("networks", spec->networks, spec->n_networks, err))
-	        != 0
-	    || (rv
-	        = check_strv("cap_drop", spec->cap_drop, spec->n_cap_drop, err))
-	        != 0
-	    || (rv = check_strv("cap_add", spec->cap_add, spec->n_cap_add, err))
-	        != 0)
-		return rv;
-	if (spec->health != NULL)
-		return check_strv("health.test", spec->health->test,
-		                  spec->health->n_test, err);
-	return 0;
-}
 
 /* --- protobuf helpers ------------------------------------------------ */
 
@@ -1005,7 +897,7 @@ static int build_create(struct berth_engine *e,
 	    = spec->command_line != NULL && spec->command_line[0] != '\0';
 	int rv;
 
-	rv = check_spec_utf8(spec, labels, nlabels, err);
+	rv = berth_engine_check_create(spec, labels, nlabels, err);
 	if (rv != 0)
 		goto out;
 	json_object_set_new(cfg, "Image", json_string(spec->image));
@@ -1442,11 +1334,7 @@ static int list_filters(char **out, const Berth__V1__ListContainersRequest *f,
 	int rv = 0;
 
 	if (f != NULL) {
-		rv = check_kvs("labels",
-		               (const Berth__V1__KeyValue *const *)f->labels,
-		               f->n_labels, err);
-		if (rv == 0 && (!utf8_ok(f->name) || !utf8_ok(f->state)))
-			rv = not_utf8("filter", 0, err);
+		rv = berth_check_utf8_message(&f->base, err);
 		if (rv != 0)
 			goto out;
 	}

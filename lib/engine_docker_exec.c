@@ -27,21 +27,6 @@
 /* The start stream ends within this even if the caller never abandons it. */
 #define EXEC_FOREVER_MS (10L * 365L * 24L * 3600L * 1000L)
 
-/* Whether `s` is valid UTF-8 throughout. */
-static bool utf8_ok(const char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (i < n) {
-		size_t k = berth_utf8_seq_len(s + i, n - i);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* Checks what the exec spec holds before it reaches the engine. */
 static int check_spec(const struct berth_exec_spec *spec, struct berth_err *err)
 {
@@ -62,7 +47,7 @@ static int check_spec(const struct berth_exec_spec *spec, struct berth_err *err)
 	for (size_t i = 0; i < spec->argc; i++) {
 		if (spec->argv[i] == NULL
 		    || strlen(spec->argv[i]) > EXEC_WORD_MAX
-		    || !utf8_ok(spec->argv[i]))
+		    || !berth_utf8_valid(spec->argv[i]))
 			return berth_err_set(
 			    err, BERTH_EINVAL,
 			    "command[%zu]: expected UTF-8 text "
@@ -74,7 +59,8 @@ static int check_spec(const struct berth_exec_spec *spec, struct berth_err *err)
 		const char *eq = kv != NULL ? strchr(kv, '=') : NULL;
 		char *key;
 
-		if (eq == NULL || strlen(kv) > EXEC_WORD_MAX || !utf8_ok(kv))
+		if (eq == NULL || strlen(kv) > EXEC_WORD_MAX
+		    || !berth_utf8_valid(kv))
 			/* Never echo the entry: its value may be a secret. */
 			return berth_err_set(err, BERTH_EINVAL,
 			                     "env[%zu]: expected KEY=value in "

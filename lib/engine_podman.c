@@ -30,6 +30,7 @@
 #include "lib/engine_http.h"
 #include "lib/validate.h"
 #include "lib/engine_podman_events.h"
+#include "lib/engine_spec_check.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -980,120 +981,6 @@ out:
 	return rv;
 }
 
-/* --- containers: the checks of every create --------------------------- */
-
-/* Nesting of ContainerSpec's messages (spec -> mounts -> ...): 2 today. */
-#define SPEC_DEPTH_MAX 4
-
-/* Whether `s` is NULL or valid UTF-8 throughout. */
-static bool utf8_ok(const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	for (size_t i = 0; i < n;) {
-		size_t k = berth_utf8_seq_len(s + i, n - i);
-
-		if (k == 0)
-			return false;
-		i += k;
-	}
-	return true;
-}
-
-/*
- * Every string in message `m`, at any depth, must be UTF-8: jansson
- * turns any other into NULL and the set or append that takes it then
- * quietly does nothing, so a dropped argv entry or env variable would
- * change what the container runs instead of failing the create. The
- * walk goes by the generated descriptor, so a field added to the proto
- * is checked without a line here. Messages name the field (its proto
- * path, "mounts[1].source"), never the value: env values may be secrets.
- */
-static int check_utf8_msg(const ProtobufCMessage *m, const char *path,
-                          int depth, struct berth_err *err)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-
-	if (depth > SPEC_DEPTH_MAX)
-		return berth_err_set(err, BERTH_EINVAL, "%s: nested too deep",
-		                     path);
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *)m + f->offset;
-		bool rep = f->label == PROTOBUF_C_LABEL_REPEATED;
-		size_t n = rep
-		    ? *(const size_t *)((const char *)m + f->quantifier_offset)
-		    : 1;
-		char sub[96];
-		int rv;
-
-		/* A oneof member that is not the chosen one holds another
-		 * member's bytes. */
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0
-		    && *(const uint32_t *)((const char *)m
-		                           + f->quantifier_offset)
-		        != f->id)
-			continue;
-		for (size_t j = 0; j < n; j++) {
-			if (rep)
-				snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path,
-				         path[0] != '\0' ? "." : "", f->name,
-				         j);
-			else
-				snprintf(sub, sizeof(sub), "%s%s%s", path,
-				         path[0] != '\0' ? "." : "", f->name);
-			if (f->type == PROTOBUF_C_TYPE_STRING) {
-				const char *v = rep
-				    ? (*(char *const *const *)base)[j]
-				    : *(const char *const *)base;
-
-				if (!utf8_ok(v))
-					return berth_err_set(
-					    err, BERTH_EINVAL,
-					    "%s: must be UTF-8", sub);
-			} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				const ProtobufCMessage *c = rep
-				    ? (*(const ProtobufCMessage *const *const *)
-				           base)[j]
-				    : *(const ProtobufCMessage *const *)base;
-
-				if (c == NULL)
-					continue;
-				rv = check_utf8_msg(c, sub, depth + 1, err);
-				if (rv != 0)
-					return rv;
-			}
-		}
-	}
-	return 0;
-}
-
-/*
- * The checks every container create on Podman goes through, in a pod
- * (libpod's SpecGenerator) or not (the compatible API): all strings
- * UTF-8, berth's labels too, and env keys as the runtime allows them
- * ([A-Za-z_][A-Za-z0-9_]*: a key with '=' would set another variable
- * than the one named).
- */
-static int podman_check_create(const Berth__V1__ContainerSpec *spec,
-                               const Berth__V1__KeyValue *const *labels,
-                               size_t nlabels, struct berth_err *err)
-{
-	char field[48];
-	int rv;
-
-	rv = check_utf8_msg(&spec->base, "", 0, err);
-	for (size_t i = 0; rv == 0 && i < nlabels; i++)
-		if (!utf8_ok(labels[i]->key) || !utf8_ok(labels[i]->value))
-			rv = berth_err_set(err, BERTH_EINVAL,
-			                   "labels[%zu]: must be UTF-8", i);
-	for (size_t i = 0; rv == 0 && i < spec->n_env; i++) {
-		snprintf(field, sizeof(field), "env[%zu].key", i);
-		rv = berth_validate_env_key(field, spec->env[i]->key, err);
-	}
-	return rv;
-}
-
 static int podman_create_in_pod(struct berth_engine *e,
                                 const Berth__V1__ContainerSpec *spec,
                                 const Berth__V1__KeyValue *const *labels,
@@ -1168,7 +1055,7 @@ static int podman_container_create(struct berth_engine *e,
 	struct berth_err l;
 	int rv;
 
-	rv = podman_check_create(spec, labels, nlabels, err);
+	rv = berth_engine_check_create(spec, labels, nlabels, err);
 	if (rv != 0)
 		return rv;
 	if (spec->pod != NULL && spec->pod[0] != '\0')

@@ -61,6 +61,20 @@ size_t berth_utf8_seq_len(const char *str, size_t n)
 	return len;
 }
 
+bool berth_utf8_valid(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = berth_utf8_seq_len(s + i, n - i);
+
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 void berth_quote_for_msg(char *dst, size_t n, const char *s)
 {
 	size_t o = 0, i = 0, slen;

@@ -74,6 +74,10 @@ int berth_validate_text(const char *field, const char *s, size_t max,
  */
 size_t berth_utf8_seq_len(const char *s, size_t n);
 
+/* Whether `s` is valid UTF-8 throughout (as berth_utf8_seq_len judges
+ * it). NULL counts as the empty string: valid. */
+bool berth_utf8_valid(const char *s);
+
 /* How much of a bad value berth_quote_for_msg() echoes. */
 #define BERTH_QUOTE_MAX 64
 
