@@ -644,14 +644,16 @@ int berth_gateway_start(struct berth_gateway **out,
 	    | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* MHD's default address reuse (SO_REUSEADDR): a restart binds at
+	 * once past TIME_WAIT, while a second gateway on a port in use
+	 * fails. Reuse "1" would be SO_REUSEPORT, and the kernel would
+	 * split connections between both. */
 	gw->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_access, gw, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)2, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw, MHD_OPTION_END);
 	if (gw->mhd == NULL) {
 		rv = berth_err_set(err, BERTH_EUNAVAIL,
 		                   "cannot listen on %s: address in use or not "

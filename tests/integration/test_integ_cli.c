@@ -1,7 +1,8 @@
 /*
  * test_integ_cli.c: the `berth` client commands against a real `berth
  * serve` and the real engine: what they print, and their exit statuses
- * (0 done, 1 berth said no, 2 usage).
+ * (0 done, 1 berth said no, 2 usage); and a second `berth serve` on a
+ * port already in use fails instead of sharing it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "tests/support/testsupport.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +265,64 @@ static void test_pull_of_missing_image_exits_1(void **state)
 	run_free(&r);
 }
 
+/*
+ * A second gateway on the address of a running one must fail at start
+ * (SO_REUSEPORT would have the kernel split the connections between
+ * the two, each with its own tokens). Bounded: a serve that does not
+ * exit within 15 s is stopped and the test fails.
+ */
+static void test_serve_refuses_a_port_in_use(void **state)
+{
+	char *data = ts_tmpdir("cli-port");
+	const char *addr = berth.base + strlen("http://");
+	char *errp = berth_asprintf("%s/serve.err", data);
+	const char *argv[] = { getenv("BERTH_BIN"),
+		               "serve",
+		               "--data",
+		               data,
+		               "--http",
+		               addr,
+		               "--no-engine-start",
+		               "--socket",
+		               ts_docker_socket(),
+		               NULL };
+	posix_spawn_file_actions_t fa;
+	int status = -1, exited = 0;
+	pid_t pid;
+	char *text;
+	json_t *j = NULL;
+
+	(void)state;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errp,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(
+	    posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	for (int i = 0; i < 150 && !exited; i++) {
+		exited = waitpid(pid, &status, WNOHANG) == pid;
+		if (!exited)
+			usleep(100 * 1000);
+	}
+	if (!exited) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("a second berth serve on %s kept running", addr);
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 0);
+	text = slurp(errp);
+	assert_non_null(strstr(text, "cannot listen"));
+	free(text);
+	/* The first one still answers. */
+	assert_int_equal(
+	    ts_http(berth.base, "GET", "/healthz", NULL, NULL, NULL, &j), 200);
+	json_decref(j);
+	free(errp);
+	ts_rmtree(data);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_exec_logs_wait),
 		cmocka_unit_test(test_errors_and_usage),
 		cmocka_unit_test(test_pull_of_missing_image_exits_1),
+		cmocka_unit_test(test_serve_refuses_a_port_in_use),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
