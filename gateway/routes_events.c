@@ -18,7 +18,19 @@
 
 #include "lib/validate.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+/* A bare number: the ids berth sent before they carried an epoch. Such
+ * a client is answered as one from another gateway (a reset, then the
+ * live stream), not refused: EventSource gives up after a 400, so a
+ * page left open across an upgrade would stop for good. */
+static bool old_style_id(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n > 0 && n <= 20 && v[n] == '\0';
+}
 
 /*
  * Checks a last seen id (`field` names where it came from). Empty is
@@ -30,7 +42,8 @@ static int last_id_check(struct gw_req *rq, const char *field, const char *v)
 {
 	uint64_t epoch, seq;
 
-	if (v == NULL || v[0] == '\0' || gw_ev_id_parse(&epoch, &seq, v) == 0)
+	if (v == NULL || v[0] == '\0' || old_style_id(v)
+	    || gw_ev_id_parse(&epoch, &seq, v) == 0)
 		return 0;
 	gw_respond_error(rq, BERTH_EINVAL, false,
 	                 "%s: an event id as this stream sends them "
