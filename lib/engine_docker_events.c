@@ -37,8 +37,7 @@ struct ev_state {
 	bool stopped; /* fn or tick said stop */
 };
 
-/* Attributes that describe the event, not the container's labels. */
-static bool is_meta_attr(const char *k)
+bool docker_event_meta_attr(const char *k)
 {
 	static const char *const meta[] = {
 		"name",   "image",         "exitCode", "signal",
@@ -103,7 +102,13 @@ static int ev_line(void *arg, const char *data, size_t len)
 
 		while (*h == ':' || *h == ' ')
 			h++;
+		/* Podman's compatible stream: a bare "health_status",
+		 * the state in a top-level "HealthStatus" (4.3) or in
+		 * the attributes. */
 		if (*h == '\0')
+			h = json_string_value(
+			    json_object_get(j, "HealthStatus"));
+		if (h == NULL || *h == '\0')
 			h = json_string_value(
 			    json_object_get(attrs, "health_status"));
 		snprintf(health, sizeof(health), "%s", h != NULL ? h : "");
@@ -132,7 +137,7 @@ static int ev_line(void *arg, const char *data, size_t len)
 		{
 			if (n == EVENT_LABELS_MAX)
 				break;
-			if (is_meta_attr(k) || !json_is_string(v))
+			if (docker_event_meta_attr(k) || !json_is_string(v))
 				continue;
 			berth__v1__key_value__init(&kvs[n]);
 			kvs[n].key = (char *)k;

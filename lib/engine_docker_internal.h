@@ -130,6 +130,10 @@ int docker_archive_put(struct berth_engine *e, const char *id, const char *path,
                        const void *tar, size_t len, struct berth_err *err);
 
 /* engine_docker_events.c */
+/* Whether an event attribute key describes the event ("name", "image",
+ * "exitCode", "health_status", ...) rather than being a label of the
+ * container. Shared by every source of engine events, so they agree. */
+bool docker_event_meta_attr(const char *k);
 int docker_events(struct berth_engine *e, int64_t since_unix_ms,
                   berth_engine_event_fn fn, berth_engine_tick_fn tick,
                   void *arg, struct berth_err *err);

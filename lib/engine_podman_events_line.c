@@ -9,30 +9,16 @@
  * adds "name", "image", "containerExitCode", "podId" (and "exitCode" on
  * died) to the attributes, which that driver then drops from the
  * labels, so here the labels are the file's Attributes minus the same
- * keys. One difference is on purpose: the stream carries a health state
- * in a member that driver does not read ("HealthStatus"), while the file
- * has it as "health_status", so the state is reported here.
+ * keys (docker_event_meta_attr). The health state is in the file's
+ * "health_status" attribute; the stream has it in "HealthStatus".
  */
 #include "lib/engine_podman_events_line.h"
+
+#include "lib/engine_docker_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* Attribute keys the compatible stream uses for itself; never labels.
- * The same list as engine_docker_events.c's, so both sources agree. */
-static bool is_meta_attr(const char *k)
-{
-	static const char *const meta[] = {
-		"name",   "image",         "exitCode", "signal",
-		"execID", "health_status", "podId",    "containerExitCode",
-	};
-
-	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
-		if (strcmp(k, meta[i]) == 0)
-			return true;
-	return false;
-}
 
 /* Reads exactly `n` digits at *p into *v; advances *p. */
 static bool digits(const char **p, int n, int *v)
@@ -207,7 +193,7 @@ bool podman_event_map(struct podman_event *pe, const json_t *j, int64_t time_ns)
 		{
 			if (n == PODMAN_EVENT_LABELS_MAX)
 				break;
-			if (is_meta_attr(k) || !json_is_string(v))
+			if (docker_event_meta_attr(k) || !json_is_string(v))
 				continue;
 			berth__v1__key_value__init(&pe->kvs[n]);
 			pe->kvs[n].key = (char *)k;
