@@ -161,11 +161,18 @@ static void close_file(struct podman_evfile *f)
 static int open_file(struct podman_evfile *f, struct berth_err *err)
 {
 	struct stat st;
-	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* O_NOFOLLOW: a symlink put in the file's place is never read
+	 * through; O_NONBLOCK: a FIFO put there never holds the open. */
+	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return BERTH_ENOTFOUND;
+		if (errno == ELOOP)
+			return berth_err_set(err, BERTH_EINVAL,
+			                     "Podman's event file %s is a "
+			                     "symlink, which is not followed",
+			                     f->path);
 		return berth_err_set(
 		    err, errno == EACCES ? BERTH_EPERM : BERTH_EUNAVAIL,
 		    "cannot open Podman's event file %s: %s", f->path,
@@ -353,7 +360,9 @@ int podman_evfile_read(struct podman_evfile *f, podman_evfile_fn fn, void *arg,
 			if (rv != 0)
 				return rv;
 		}
-		if (stat(f->path, &st) != 0) {
+		/* lstat: a symlink in the file's place is a replacement
+		 * (refused by open_file), not the file it points at. */
+		if (lstat(f->path, &st) != 0) {
 			if (errno == ENOENT)
 				return 0; /* removed: wait for a new one */
 			return berth_err_set_retryable(

@@ -45,7 +45,8 @@ typedef int (*podman_evfile_fn)(void *arg, const json_t *j, int64_t time_ns);
  * exist yet when its folder does: it is picked up once Podman makes it.
  * Caller owns `*out`; free with podman_evfile_free().
  * Errors: BERTH_ENOTFOUND (no such folder), BERTH_EPERM (not readable),
- * BERTH_EINVAL (not a regular file).
+ * BERTH_EINVAL (not a regular file; a symlink is never followed, nor a
+ * FIFO waited on).
  */
 int podman_evfile_open(struct podman_evfile **out, const char *path,
                        int64_t since_unix_ms, struct berth_err *err);
@@ -57,7 +58,9 @@ void podman_evfile_free(struct podman_evfile *f);
  * Hands every complete line written since the last read to `fn`, in
  * file order, following a replaced or shortened file as described
  * above. A partial last line waits for its end. Returns 0, `fn`'s
- * non-zero value, or BERTH_EUNAVAIL when the file cannot be read.
+ * non-zero value, or BERTH_EUNAVAIL when the file cannot be read (or
+ * was replaced by something that is not a regular file: a symlink, a
+ * FIFO).
  */
 int podman_evfile_read(struct podman_evfile *f, podman_evfile_fn fn, void *arg,
                        struct berth_err *err);

@@ -11,7 +11,8 @@
  * - the file follower on a real temporary file: appends, partial lines,
  *   replay from a time, truncation in place, Podman's rotation (new file
  *   renamed over the old one), a file made after the follower started,
- *   and an over-long line skipped.
+ *   and an over-long line skipped;
+ * - the file replaced by a symlink or a FIFO: not followed, no block.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 #include "lib/engine_podman_events_conf.h"
 #include "lib/engine_podman_events_file.h"
 #include "lib/engine_podman_events_line.h"
@@ -591,6 +593,70 @@ static void test_file_follow(void **state)
 	free(path);
 }
 
+/*
+ * The event file replaced by a symlink (to a file full of events) or by
+ * a FIFO: the follower never reads through the link nor blocks on the
+ * FIFO; the read fails (the driver then falls back to the stream), and
+ * so does a fresh open.
+ */
+static void test_file_not_followed(void **state)
+{
+	char *dir = ts_tmpdir("podev-link");
+	char *path = berth_asprintf("%s/events.log", dir);
+	char *other = berth_asprintf("%s/elsewhere.log", dir);
+	char *tmp = berth_asprintf("%s/link.tmp", dir);
+	struct podman_evfile *f = NULL;
+	struct berth_err err;
+	struct seen s;
+	int64_t t0;
+
+	(void)state;
+	berth_err_clear(&err);
+	append_ev(path, "create", 1);
+	assert_int_equal(podman_evfile_open(&f, path, 0, &err), 0);
+	append_ev(path, "start", 2);
+	assert_string_equal(read_all(f, &s), "start@2");
+
+	/* A symlink renamed over the file, to a file with newer events. */
+	append_ev(other, "died", 3);
+	append_ev(other, "remove", 4);
+	assert_int_equal(symlink(other, tmp), 0);
+	assert_int_equal(rename(tmp, path), 0);
+	memset(&s, 0, sizeof(s));
+	berth_err_clear(&err);
+	assert_int_equal(podman_evfile_read(f, collect, &s, &err),
+	                 BERTH_EUNAVAIL);
+	assert_string_equal(s.got, "");
+	podman_evfile_free(f);
+	f = NULL;
+	assert_int_equal(podman_evfile_open(&f, path, 1, &err), BERTH_EINVAL);
+	assert_null(f);
+
+	/* A FIFO in its place: refused at once, never waited on. */
+	assert_int_equal(unlink(path), 0);
+	append_ev(path, "create", 5);
+	assert_int_equal(podman_evfile_open(&f, path, 0, &err), 0);
+	assert_int_equal(mkfifo(tmp, 0600), 0);
+	assert_int_equal(rename(tmp, path), 0);
+	t0 = berth_clock_mono_ms();
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(podman_evfile_read(f, collect, &s, &err),
+	                 BERTH_EUNAVAIL);
+	assert_true(berth_clock_mono_ms() - t0 < 1000);
+	podman_evfile_free(f);
+	f = NULL;
+	t0 = berth_clock_mono_ms();
+	assert_int_equal(podman_evfile_open(&f, path, 0, &err), BERTH_EINVAL);
+	assert_true(berth_clock_mono_ms() - t0 < 1000);
+	assert_null(f);
+
+	ts_rmtree(dir);
+	free(tmp);
+	free(other);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_conf_scanner),
 		cmocka_unit_test(test_conf_locate),
 		cmocka_unit_test(test_file_follow),
+		cmocka_unit_test(test_file_not_followed),
 	};
 
 	return cmocka_run_group_tests_name("podman_events", tests, NULL, NULL);
