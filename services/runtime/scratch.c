@@ -1,5 +1,11 @@
 /*
  * scratch.c: the runtime's private scratch folder (scratch.h).
+ *
+ * Why the lock file arrives locked: a runtime sweeping while another
+ * one is being made must never see the newcomer's folder as abandoned.
+ * The folder appears (mkdtemp) before its lock can exist, so a folder
+ * without a lock is left alone while it is young, and the lock file is
+ * locked under another name before it is renamed to .lock.
  */
 #include "services/runtime/scratch.h"
 
@@ -9,10 +15,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h> /* renameat */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PREFIX "rt-"
@@ -22,21 +30,43 @@ struct runtime_scratch {
 	int lock_fd; /* flock held while the process lives */
 };
 
-/* Whether the runtime that made `dir` is gone: nobody holds its lock.
- * A folder without a lock file is one whose maker died before taking
- * it (or is being made this instant: its mkdtemp and the lock are
- * microseconds apart, and such a folder holds nothing yet). */
-static bool owner_gone(const char *dir)
+/*
+ * A folder without a lock file is young while its maker may still be
+ * between mkdtemp and putting its (already locked) lock file in place:
+ * microseconds in practice. Only older ones are taken as what a maker
+ * killed in between left behind.
+ */
+#define NOLOCK_YOUNG_S 60
+
+/* Whether the runtime that made folder `name` of `rootfd` is gone:
+ * nobody holds its lock. A lock file is put in place only once it is
+ * locked (runtime_scratch_open), so a lock that can be taken is never
+ * a live runtime's. Anything but a real folder (a symlink above all) is
+ * not a runtime's: it is left alone and never followed. */
+static bool owner_gone(int rootfd, const char *name)
 {
-	char *lock = berth_asprintf("%s/.lock", dir);
-	int fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	int dfd, fd;
 	bool gone;
 
-	free(lock);
-	if (fd < 0)
-		return errno == ENOENT;
+	if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0
+	    || !S_ISDIR(st.st_mode))
+		return false;
+	dfd = openat(rootfd, name,
+	             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	fd = openat(dfd, ".lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		/* mtime: mkdtemp sets it, each entry made inside moves it. */
+		gone = errno == ENOENT
+		    && time(NULL) - st.st_mtime > NOLOCK_YOUNG_S;
+		close(dfd);
+		return gone;
+	}
 	gone = flock(fd, LOCK_EX | LOCK_NB) == 0;
 	close(fd); /* also drops the lock we may have taken */
+	close(dfd);
 	return gone;
 }
 
@@ -51,14 +81,42 @@ static void sweep(const char *root)
 	while ((e = readdir(d)) != NULL) {
 		char *dir;
 
-		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) != 0)
+		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) != 0
+		    || !owner_gone(dirfd(d), e->d_name))
 			continue;
 		dir = berth_asprintf("%s/%s", root, e->d_name);
-		if (owner_gone(dir))
-			berth_rmtree(dir);
+		berth_rmtree(dir);
 		free(dir);
 	}
 	closedir(d);
+}
+
+/*
+ * Puts a locked lock file into folder `dir`: made and locked under a
+ * name the sweep does not look at, then renamed to .lock, so that no
+ * sweeper can ever find .lock unlocked while its runtime lives.
+ * Returns the locked descriptor, or -1 (errno set).
+ */
+static int lock_folder(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = -1, saved;
+
+	if (dfd < 0)
+		return -1;
+	fd = openat(dfd, ".lock.new",
+	            O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0
+	    || renameat(dfd, ".lock.new", dfd, ".lock") != 0) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	close(dfd);
+	return fd;
 }
 
 static int make_dir(const char *path, struct berth_err *err)
@@ -77,7 +135,7 @@ int runtime_scratch_open(struct runtime_scratch **out, const char *data_dir,
                          struct berth_err *err)
 {
 	char *root = berth_asprintf("%s/scratch", data_dir);
-	char *tmpl = NULL, *lock = NULL;
+	char *tmpl = NULL;
 	struct runtime_scratch *s;
 	int rv, fd = -1;
 
@@ -92,15 +150,11 @@ int runtime_scratch_open(struct runtime_scratch **out, const char *data_dir,
 		                   root, strerror(errno));
 		goto out;
 	}
-	lock = berth_asprintf("%s/.lock", tmpl);
-	fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	          0600);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	fd = lock_folder(tmpl);
+	if (fd < 0) {
 		rv = berth_err_set(err, BERTH_EINTERNAL,
 		                   "cannot lock scratch folder %s: %s", tmpl,
 		                   strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		berth_rmtree(tmpl);
 		goto out;
 	}
@@ -110,7 +164,6 @@ int runtime_scratch_open(struct runtime_scratch **out, const char *data_dir,
 	tmpl = NULL;
 	*out = s;
 out:
-	free(lock);
 	free(tmpl);
 	free(root);
 	return rv;

@@ -8,7 +8,11 @@
  * Opening the scratch area sweeps away every rt-* folder whose lock is
  * free: what a killed runtime left behind (checkouts, key files) is
  * removed when a runtime starts again, while the folders of runtimes
- * still running beside it on the same data folder stay.
+ * still running beside it on the same data folder stay. A lock file is
+ * only ever in place already locked; a folder without one is swept
+ * only once it is a minute old (its maker died before locking), and
+ * anything under rt-* that is not a real folder (a symlink) is left
+ * alone and never followed.
  */
 #ifndef BERTH_SERVICES_RUNTIME_SCRATCH_H
 #define BERTH_SERVICES_RUNTIME_SCRATCH_H
