@@ -9,7 +9,8 @@
  * right before berth starts or restarts a container it created: the
  * engine takes the source as a path string and resolves it once more
  * when the container starts, so a folder swapped for a symlink between
- * create and start is caught then. What is left is the moment between
+ * create and start is caught then (PERMISSION_DENIED as at create; a
+ * source gone since is FAILED_PRECONDITION: the container is there). What is left is the moment between
  * that check and the engine's mount, and restarts the engine makes on
  * its own (restart policies); the folders inside a safe root are the
  * operator's to protect.
@@ -82,6 +83,16 @@ int runtime_bind_mounts_recheck(struct berth_runtime *rt,
 		snprintf(field, sizeof(field),
 		         "the container's mounts[%zu].source", i);
 		rv = check_source(rt, field, d->mounts[i]->source, err);
+		/* The container exists: a source folder gone since create
+		 * (or no longer usable) is the state refusing the start,
+		 * not a missing container (NOT_FOUND would tell a client
+		 * the container is gone). A source that leads out stays
+		 * PERMISSION_DENIED, as at create. */
+		if (rv == BERTH_ENOTFOUND || rv == BERTH_EINVAL) {
+			if (err != NULL)
+				err->code = BERTH_EPRECOND;
+			rv = BERTH_EPRECOND;
+		}
 		if (rv != 0)
 			return rv;
 	}

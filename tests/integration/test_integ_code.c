@@ -7,7 +7,8 @@
  * and nothing uploaded; PUT archive of a good tar, and of a tar with a
  * "../" entry (400, nothing written); wrong Content-Type (415); a 65 MiB
  * body (413); bind mounts at create checked (403, no container left),
- * and again at start (a source swapped for a symlink refuses the start);
+ * and again at start and restart (a source swapped for a symlink: 403;
+ * a source gone: 409, not 404);
  * and a berth without safe_local_paths refusing injection.
  *
  * Every container made here carries the label berth-test=<run> and is
@@ -736,6 +737,28 @@ static void test_bind_swapped_before_start(void **state)
 	assert_int_equal(req("POST", path, NULL, &j), 204);
 	json_decref(j);
 	free(path);
+
+	/* A restart is checked too. */
+	assert_int_equal(rename(swap, aside), 0);
+	mk_link("../outside", "safe/swap");
+	path = berth_asprintf("/api/v1/containers/%s/restart", id);
+	assert_int_equal(req("POST", path, NULL, &j), 403);
+	json_decref(j);
+	/* The source gone altogether: the container is there, its state
+	 * refuses the start (409 naming the source), never a 404 that
+	 * would say the container is gone. */
+	assert_int_equal(unlink(swap), 0);
+	assert_int_equal(req("POST", path, NULL, &j), 409);
+	assert_non_null(
+	    strstr(ts_json_str(json_object_get(j, "error"), "message"),
+	           "mounts[0].source"));
+	json_decref(j);
+	free(path);
+	path = berth_asprintf("/api/v1/containers/%s/start", id);
+	assert_int_equal(req("POST", path, NULL, &j), 409);
+	json_decref(j);
+	free(path);
+	assert_int_equal(rename(aside, swap), 0);
 
 	remove_container(id);
 	free(id);
