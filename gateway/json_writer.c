@@ -17,7 +17,7 @@ void gw_jw_init(struct gw_jw *w, struct berth_buf *out)
 
 bool gw_jw_failed(const struct gw_jw *w)
 {
-	return w->failed || w->depth != 0;
+	return w->failed || w->depth != 0 || w->skip_depth != 0;
 }
 
 static void put(struct gw_jw *w, const char *p, size_t n)
@@ -35,9 +35,12 @@ static void separate(struct gw_jw *w)
 }
 
 /* Before a value. Inside an object its key already wrote the comma.
- * False when the value goes with a key that was left out. */
+ * False when the value goes with a key that was left out, or sits
+ * inside an object or array that was. */
 static bool value_begins(struct gw_jw *w)
 {
+	if (w->skip_depth > 0)
+		return false;
 	if (w->skip_value) {
 		w->skip_value = false;
 		return false;
@@ -49,6 +52,13 @@ static bool value_begins(struct gw_jw *w)
 
 static void open_level(struct gw_jw *w, char c, bool object)
 {
+	/* A left-out container: count its nesting, so that its own close
+	 * (not the first inner one) ends the skip and writes nothing. */
+	if (w->skip_depth > 0 || w->skip_value) {
+		w->skip_value = false;
+		w->skip_depth++;
+		return;
+	}
 	if (!value_begins(w))
 		return;
 	if (w->depth >= GW_JW_MAX_DEPTH - 1) {
@@ -63,6 +73,10 @@ static void open_level(struct gw_jw *w, char c, bool object)
 
 static void close_level(struct gw_jw *w, char c)
 {
+	if (w->skip_depth > 0) {
+		w->skip_depth--;
+		return;
+	}
 	if (w->depth <= 0) {
 		w->failed = true;
 		return;
@@ -177,6 +191,8 @@ static void quoted(struct gw_jw *w, const char *s)
 
 void gw_jw_key(struct gw_jw *w, const char *literal)
 {
+	if (w->skip_depth > 0)
+		return;
 	separate(w);
 	put(w, "\"", 1);
 	put(w, literal, strlen(literal));
@@ -185,6 +201,8 @@ void gw_jw_key(struct gw_jw *w, const char *literal)
 
 void gw_jw_key_text(struct gw_jw *w, const char *key)
 {
+	if (w->skip_depth > 0)
+		return;
 	if (key == NULL || !gw_jw_utf8_valid(key)) {
 		w->skip_value = true;
 		return;

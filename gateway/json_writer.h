@@ -27,6 +27,7 @@ struct gw_jw {
 	bool need_comma[GW_JW_MAX_DEPTH]; /* per level: not its first item */
 	bool is_object[GW_JW_MAX_DEPTH];  /* per level: values follow keys */
 	bool skip_value; /* the key was left out: so is its value */
+	int skip_depth;  /* > 0: inside a left-out object or array */
 	bool failed;
 };
 
@@ -42,8 +43,9 @@ void gw_jw_array_close(struct gw_jw *w);
 void gw_jw_key(struct gw_jw *w, const char *literal);
 
 /* An object key from data (a label's key): escaped; when it is not valid
- * UTF-8 the key and the value written next are both left out. That
- * value must be a scalar (string, number, bool or null). */
+ * UTF-8 (or NULL) the key and the value written next are both left out,
+ * as jansson leaves them out: a scalar, or a whole object or array with
+ * everything written into it up to its close. */
 void gw_jw_key_text(struct gw_jw *w, const char *key);
 
 void gw_jw_string(struct gw_jw *w, const char *s);
