@@ -37,9 +37,11 @@
  * exec_result_fini(); a streamed exec is charged for what its stream
  * can hold at once (EXEC_STREAM_HOLD_MAX) at most. Output the budget
  * cannot take is cut as the cap cuts it (the stream is marked
- * truncated) with the marker "[berth: stdout truncated after N bytes:
- * the runtime's exec output budget is used up]", added to the
- * collected output too; the command still runs to its end.
+ * truncated, and budget_cut says why); a streamed exec gets the marker
+ * "[berth: stdout truncated after N bytes: the runtime's exec output
+ * budget is used up]", while collected output keeps the command's
+ * bytes only (its reply carries the flags; whoever shows it adds the
+ * marker). The command still runs to its end.
  */
 #ifndef BERTH_SERVICES_RUNTIME_EXEC_RUN_H
 #define BERTH_SERVICES_RUNTIME_EXEC_RUN_H
@@ -91,8 +93,8 @@ int exec_run_create(struct berth_runtime *rt, const Berth__V1__ExecRequest *in,
 
 /*
  * Receives each piece of output within the cap, in order, and then one
- * marker piece "[berth: stdout truncated after N bytes]\n" when the cap
- * is passed. Return 0 to go on, non-zero when the reader is gone (the
+ * marker piece "[berth: stdout truncated after N bytes]\n" (or the
+ * budget's marker) when the cap or the budget cuts the stream. Return 0 to go on, non-zero when the reader is gone (the
  * process is then killed).
  */
 typedef int (*exec_sink_fn)(void *arg, enum berth_output_stream s,
@@ -130,7 +132,8 @@ void exec_result_fini(struct exec_result *res);
  * stream) and res->budget: what fits is appended to res->out[s] (with
  * `sink` NULL; charged until exec_result_fini) or handed to `sink`
  * (charged up to EXEC_STREAM_HOLD_MAX in all); the first cut marks
- * res->truncated[s] and adds the marker. Returns 0, or non-zero when
+ * res->truncated[s] (and res->budget_cut[s] when the budget cut it)
+ * and hands the marker to `sink`; collected output gets no marker. Returns 0, or non-zero when
  * `sink` refused (the reader is gone).
  */
 int exec_result_take(struct exec_result *res, size_t cap,
