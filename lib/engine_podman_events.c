@@ -6,7 +6,8 @@
  * One loop reads what the file gained, ticks the caller every 250 ms,
  * then sleeps until inotify reports a change or 250 ms pass (50 ms
  * without inotify). A watcher thread asks GET /libpod/info once, then
- * pings the engine every second; it is joined before the op returns.
+ * pings the engine every second; it is joined before the op returns,
+ * within about a second of the stop (its engine calls tick).
  */
 #include "lib/engine_podman_events.h"
 
@@ -46,7 +47,7 @@ struct watcher {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-	bool stop;           /* under mu */
+	atomic_bool stop;    /* set under mu (for cond); read anywhere */
 	atomic_bool probed;  /* the fields below `probed` are set */
 	atomic_bool gone;    /* a ping failed: `gone_err` is set */
 	int rv;
@@ -56,6 +57,66 @@ struct watcher {
 	struct berth_err gone_err;
 };
 
+/* One engine call of the watcher (the chunk and tick share one arg). */
+struct watch_call {
+	struct watcher *w;
+	struct berth_buf *body;
+};
+
+/* Ends the watcher's engine call under way (at its next tick, about a
+ * second) once the watcher is told to stop. */
+static int watch_tick(void *arg)
+{
+	struct watch_call *c = arg;
+
+	return atomic_load(&c->w->stop) ? BERTH_ECANCELLED : 0;
+}
+
+static int watch_chunk(void *arg, const char *data, size_t len)
+{
+	struct watch_call *c = arg;
+
+	return berth_buf_append(c->body, data, len) != 0 ? BERTH_ELIMIT : 0;
+}
+
+/*
+ * GET `prefix``path` within `timeout_ms` into `r`, as docker_call_at()
+ * would, but abandoned when the watcher is told to stop: a hung engine
+ * must not hold podman_events() for a whole timeout after its caller
+ * said stop.
+ */
+static int watch_get(struct watcher *w, const char *prefix, const char *path,
+                     long timeout_ms, struct docker_reply *r,
+                     struct berth_err *err)
+{
+	struct berth_http_req req = { 0 };
+	struct berth_http_stream_limits limits
+	    = { .total_ms = timeout_ms, .tick = watch_tick };
+	struct watch_call c = { .w = w, .body = &r->body };
+	struct berth_buf errbody;
+	char *full = berth_asprintf("%s%s", prefix, path);
+	int rv;
+
+	berth_buf_init(&errbody, BERTH_HTTP_ERRBODY_MAX);
+	req.method = "GET";
+	req.path = full;
+	rv = berth_http_stream(berth_engine_http_target(w->e), &req, &limits,
+	                       watch_chunk, &c, &r->status, &errbody, err);
+	if (rv == BERTH_ELIMIT)
+		rv = berth_err_set(err, BERTH_EINTERNAL,
+		                   "engine reply to GET %s is too long", path);
+	else if (rv == BERTH_ECANCELLED)
+		rv = berth_err_set(err, BERTH_ECANCELLED,
+		                   "engine call abandoned: the event stream "
+		                   "stopped");
+	if (rv == 0 && (r->status < 200 || r->status >= 300))
+		berth_http_engine_message(errbody.data, errbody.len, r->msg,
+		                          sizeof(r->msg));
+	berth_buf_fini(&errbody);
+	free(full);
+	return rv;
+}
+
 static void probe(struct watcher *w)
 {
 	struct docker_reply r;
@@ -63,8 +124,7 @@ static void probe(struct watcher *w)
 	const char *logger;
 
 	docker_reply_init(&r);
-	w->rv = docker_call_at(w->e, LIBPOD, "GET", "/info", NULL,
-	                       INFO_TIMEOUT_MS, &r, &w->err);
+	w->rv = watch_get(w, LIBPOD, "/info", INFO_TIMEOUT_MS, &r, &w->err);
 	if (w->rv == 0)
 		w->rv = docker_parse_json(&r, &j, "Podman info", &w->err);
 	if (w->rv == 0) {
@@ -89,13 +149,13 @@ static void probe(struct watcher *w)
 }
 
 /* The engine answers its ping within PING_TIMEOUT_MS. */
-static int ping(struct berth_engine *e, struct berth_err *err)
+static int ping(struct watcher *w, struct berth_err *err)
 {
 	struct docker_reply r;
 	int rv;
 
 	docker_reply_init(&r);
-	rv = docker_call(e, "GET", "/_ping", NULL, PING_TIMEOUT_MS, &r, err);
+	rv = watch_get(w, API, "/_ping", PING_TIMEOUT_MS, &r, err);
 	if (rv == 0 && r.status != 200)
 		rv = berth_err_set_retryable(err, BERTH_EUNAVAIL,
 		                             "engine ping answered %ld: %s",
@@ -116,14 +176,14 @@ static void *watch_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += PING_MS / 1000;
 		pthread_mutex_lock(&w->mu);
-		while (!w->stop
+		while (!atomic_load(&w->stop)
 		       && pthread_cond_timedwait(&w->cond, &w->mu, &ts) == 0)
 			;
-		stop = w->stop;
+		stop = atomic_load(&w->stop);
 		pthread_mutex_unlock(&w->mu);
 		if (stop)
 			break;
-		if (ping(w->e, &w->gone_err) != 0) {
+		if (ping(w, &w->gone_err) != 0) {
 			atomic_store(&w->gone, true);
 			break;
 		}
@@ -140,6 +200,7 @@ static int watcher_start(struct watcher *w, struct berth_engine *e,
 	memset(w, 0, sizeof(*w));
 	w->e = e;
 	w->env_path = env_path;
+	atomic_init(&w->stop, false);
 	atomic_init(&w->probed, false);
 	atomic_init(&w->gone, false);
 	berth_err_clear(&w->err);
@@ -160,11 +221,12 @@ static int watcher_start(struct watcher *w, struct berth_engine *e,
 	return 0;
 }
 
-/* Stops and joins the thread (at most one engine call away). */
+/* Stops and joins the thread: an engine call under way is abandoned at
+ * its next tick (about a second). */
 static void watcher_stop(struct watcher *w)
 {
 	pthread_mutex_lock(&w->mu);
-	w->stop = true;
+	atomic_store(&w->stop, true);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);

@@ -12,7 +12,8 @@
  *   replay from a time, truncation in place, Podman's rotation (new file
  *   renamed over the old one), a file made after the follower started,
  *   and an over-long line skipped;
- * - the file replaced by a symlink or a FIFO: not followed, no block.
+ * - the file replaced by a symlink or a FIFO: not followed, no block;
+ * - the events op stops promptly while the engine hangs on its info.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 
 #include "lib/alloc.h"
 #include "lib/clock.h"
+#include "lib/engine.h"
 #include "lib/engine_podman_events_conf.h"
 #include "lib/engine_podman_events_file.h"
 #include "lib/engine_podman_events_line.h"
@@ -30,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Captured from /run/libpod/events/events.log (Podman 4.3.1). */
@@ -657,6 +661,77 @@ static void test_file_not_followed(void **state)
 	free(dir);
 }
 
+struct stop_after {
+	int64_t stop_at; /* monotonic ms */
+	int ticks;
+};
+
+static int no_event(void *arg, const struct berth_engine_event *ev)
+{
+	(void)arg;
+	(void)ev;
+	return 0;
+}
+
+static int stop_tick(void *arg)
+{
+	struct stop_after *sa = arg;
+
+	sa->ticks++;
+	return berth_clock_mono_ms() >= sa->stop_at ? 1 : 0;
+}
+
+/*
+ * The events op returns promptly when its caller says stop, even while
+ * the engine sits on the watcher's GET /libpod/info: here a real unix
+ * socket that is listened on but never answered (a hung engine), so the
+ * info call would only end at its own 5 s timeout.
+ */
+static void test_events_stop_prompt(void **state)
+{
+	char *dir = ts_tmpdir("podev-stop");
+	char *path = berth_asprintf("%s/events.log", dir);
+	char *sock = berth_asprintf("%s/engine.sock", dir);
+	struct berth_engine_config cfg = { .runtime = "podman" };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct berth_engine *e = NULL;
+	struct stop_after st;
+	struct berth_err err;
+	int64_t t0, took;
+	int lfd, rv;
+
+	(void)state;
+	berth_err_clear(&err);
+	append_ev(path, "create", 1);
+	assert_true(strlen(sock) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	cfg.socket_path = sock;
+	assert_ok(berth_engine_open(&e, &cfg, &err), &err);
+	assert_int_equal(setenv(PODMAN_EVENTS_FILE_ENV, path, 1), 0);
+
+	t0 = berth_clock_mono_ms();
+	st.stop_at = t0 + 300;
+	st.ticks = 0;
+	rv = berth_engine_ops(e)->events(e, 0, no_event, stop_tick, &st, &err);
+	took = berth_clock_mono_ms() - t0;
+	assert_int_equal(rv, BERTH_ECANCELLED);
+	assert_true(st.ticks >= 1);
+	if (took >= 2000)
+		fail_msg("the events op took %lld ms to stop", (long long)took);
+
+	unsetenv(PODMAN_EVENTS_FILE_ENV);
+	berth_engine_free(e);
+	close(lfd);
+	ts_rmtree(dir);
+	free(sock);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_conf_locate),
 		cmocka_unit_test(test_file_follow),
 		cmocka_unit_test(test_file_not_followed),
+		cmocka_unit_test(test_events_stop_prompt),
 	};
 
 	return cmocka_run_group_tests_name("podman_events", tests, NULL, NULL);
