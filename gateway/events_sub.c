@@ -410,6 +410,14 @@ void gw_events_quiesce(struct gw_events *ev)
 {
 	if (ev == NULL || atomic_exchange(&ev->stopping, true))
 		return;
+	/* A handler that saw the gateway still running may have attached
+	 * its client after gw_pumps_end_all() went by: end every listed
+	 * stream here, so none is left suspended when MHD stops. One that
+	 * attaches from now on sees `stopping` (both under ev->mu). */
+	pthread_mutex_lock(&ev->mu);
+	for (struct sse_client *c = ev->clients; c != NULL; c = c->next)
+		gw_pump_finish(c->pump);
+	pthread_mutex_unlock(&ev->mu);
 	if (ev->started)
 		pthread_join(ev->thread, NULL);
 	ev->started = false;
@@ -533,8 +541,17 @@ static void queue_start(struct gw_events *ev, struct sse_client *c,
 		queue_reset(ev, c, "expired_id");
 	else if (gw_ev_ring_each(ev->ring, seq, sum_rec, &rs) != 0)
 		queue_reset(ev, c, "replay_too_large");
-	else
+	else {
 		gw_ev_ring_each(ev->ring, seq, queue_rec, c);
+		/* Then the newest id, after the replay (as a keepalive
+		 * carries it): a filtered client whose filter matched
+		 * nothing since moves on too, instead of coming back
+		 * later with an id that has left the ring meanwhile. */
+		gw_ev_id_format(id, ev->epoch, ev->seq);
+		rec = berth_asprintf(": replayed\nid: %s\n\n", id);
+		q_append(c, rec, strlen(rec));
+		free(rec);
+	}
 }
 
 void gw_events_attach(struct gw_events *ev, struct gw_req *rq, const char *type,

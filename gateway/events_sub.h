@@ -17,8 +17,9 @@
  * the gap (a foreign epoch, an id that fell out of the ring, or a replay
  * larger than the client's queue) the client gets one "event: reset"
  * record first instead, saying events may have been missed. Every
- * stream's opening comment carries the newest id, so a client that saw
- * no event yet still resumes from where it connected. Each client's
+ * stream's opening comment (or, for a resumed one, a comment after its
+ * replay) carries the newest id, so a client that saw no event yet, or
+ * none its filter takes, still resumes from where it (re)connected. Each client's
  * queue is bounded (GW_EVENTS_CLIENT_MAX bytes beyond what its pump
  * holds): a client that cannot keep up gets a final "event: overflow"
  * record and its stream ends, so memory never grows without bound.

@@ -1000,6 +1000,54 @@ static void test_sse_replay_too_large_resets(void **state)
 	free(name);
 }
 
+/* A resumed client gets the newest id right after its (here empty)
+ * replay, so a filtered client whose filter matched nothing meanwhile
+ * does not keep coming back with an id that other containers' events
+ * push out of the ring: before, only a keepalive (15 s) moved it on. */
+static void test_sse_resume_ends_with_the_newest_id(void **state)
+{
+	char *name
+	    = berth_asprintf("evq-%s-%ld", ts_run_label(), (long)getpid());
+	char *other
+	    = berth_asprintf("evo-%s-%ld", ts_run_label(), (long)getpid());
+	char *path
+	    = berth_asprintf("/api/v1/events?type=container&id=%s", name);
+	char *hdr, *id, *opath;
+	struct sse a, n, c;
+	struct sse_rec hello, newest, r;
+	struct recs seen = { .n = 0 };
+
+	(void)state;
+	assert_int_equal(sse_open(&a, path), 0);
+	hello_id(&a, &hello);
+	sse_close(&a);
+	/* Events this client's filter does not take, followed to the
+	 * last on another stream. */
+	opath = berth_asprintf("/api/v1/events?type=container&id=%s", other);
+	assert_int_equal(sse_open(&n, opath), 0);
+	id = make_container(other, "sleep 30", 0);
+	container_call("DELETE", id, "?force=1", 204);
+	collect_until(&n, &seen, "destroy", 500);
+	newest = seen.r[seen.n - 1];
+	sse_close(&n);
+	assert_true(newest.seq > hello.seq);
+
+	hdr = berth_asprintf("Last-Event-ID: %s", hello.id);
+	assert_int_equal(sse_open_h(&c, path, hdr), 0);
+	if (sse_next_x(&c, &r, 2000, true) != 0)
+		fail_msg("no id after the replay within 2 s");
+	assert_null(r.data);
+	assert_true(r.epoch == newest.epoch && r.seq >= newest.seq);
+	sse_close(&c);
+	recs_fini(&seen);
+	free(opath);
+	free(hdr);
+	free(id);
+	free(path);
+	free(other);
+	free(name);
+}
+
 /* A malformed id is refused with 400 naming where it came from, and no
  * stream opens. */
 static void test_sse_malformed_last_id(void **state)
@@ -1339,6 +1387,7 @@ int main(void)
 		cmocka_unit_test(test_sse_resume_at_newest),
 		cmocka_unit_test(test_sse_reset_on_foreign_or_unknown_id),
 		cmocka_unit_test(test_sse_replay_too_large_resets),
+		cmocka_unit_test(test_sse_resume_ends_with_the_newest_id),
 		cmocka_unit_test(test_sse_malformed_last_id),
 		cmocka_unit_test(test_cli_events_resumes),
 		cmocka_unit_test(test_sse_disconnect_frees_fds),
