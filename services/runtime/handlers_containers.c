@@ -311,25 +311,6 @@ static int control_engine(struct berth_runtime *rt, enum control_op op,
 	return berth_err_set(err, BERTH_EINTERNAL, "unknown control op");
 }
 
-/* Before a start: the bind sources of a container berth made must still
- * resolve inside SafeLocalPaths (see safe_mounts.c). The mount sources
- * are fixed at create, so the cache's copy serves; it is the folders on
- * disk that are checked again. */
-static int bind_sources_still_safe(struct berth_runtime *rt, const char *id,
-                                   struct berth_err *err)
-{
-	Berth__V1__ContainerDetail *d = NULL;
-	int rv = 0;
-
-	if (!state_cache_inspect(runtime_cache(rt), id, &d))
-		rv = berth_engine_container_inspect(rt->engine, id, &d, err);
-	if (rv != 0)
-		return rv;
-	rv = runtime_bind_mounts_recheck(rt, d, err);
-	protobuf_c_message_free_unpacked(&d->base, NULL);
-	return rv;
-}
-
 /* Runs the change, then brings the cache up to date with it. */
 static int control_run(struct berth_runtime *rt, enum control_op op,
                        const struct control_args *a, struct berth_err *err)
@@ -341,7 +322,9 @@ static int control_run(struct berth_runtime *rt, enum control_op op,
 	if (rv != 0)
 		return rv;
 	if (op == CONTROL_START || op == CONTROL_RESTART) {
-		rv = bind_sources_still_safe(rt, a->id, err);
+		/* The bind sources of a container berth made must still
+		 * resolve inside SafeLocalPaths (see safe_mounts.c). */
+		rv = runtime_bind_mounts_recheck(rt, a->id, err);
 		if (rv != 0)
 			return rv;
 	}

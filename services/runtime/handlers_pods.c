@@ -126,6 +126,22 @@ out:
 	free(id);
 }
 
+/* Before a pod starts: the bind sources of every container in it that
+ * berth made, as for a container started alone (safe_mounts.c). */
+static int pod_binds_still_safe(struct berth_runtime *rt, const char *id,
+                                struct berth_err *err)
+{
+	Berth__V1__PodSummary *p = NULL;
+	int rv;
+
+	rv = berth_engine_ops(rt->engine)->pod_inspect(rt->engine, id, &p, err);
+	for (size_t i = 0; rv == 0 && i < p->n_container_ids; i++)
+		rv = runtime_bind_mounts_recheck(rt, p->container_ids[i], err);
+	if (p != NULL)
+		protobuf_c_message_free_unpacked(&p->base, NULL);
+	return rv;
+}
+
 /* StartPod and StopPod. */
 static void pod_action(Berth__V1__Runtime_Service *svc, const char *id,
                        bool start, Berth__V1__Empty_Closure done, void *call)
@@ -138,6 +154,8 @@ static void pod_action(Berth__V1__Runtime_Service *svc, const char *id,
 
 	berth_err_clear(&err);
 	rv = pod_ref_check(id, &err);
+	if (rv == 0 && start)
+		rv = pod_binds_still_safe(rt, id, &err);
 	if (rv == 0)
 		rv = start ? ops->pod_start(rt->engine, id, &err)
 		           : ops->pod_stop(rt->engine, id, &err);

@@ -95,14 +95,14 @@ int runtime_bind_mounts_check(struct berth_runtime *rt,
                               struct berth_err *err);
 
 /*
- * The same check on a container berth created, right before berth
- * starts it: a bind source that no longer resolves inside SafeLocalPaths
- * (a folder swapped for a symlink since create) refuses the start.
- * Containers berth did not create are left to their owner. Returns 0
- * or the refusal, as runtime_bind_mounts_check().
+ * The same check on container `ref` when berth created it, right before
+ * berth starts it (alone, or with its pod): a bind source that no longer
+ * resolves inside SafeLocalPaths (a folder swapped for a symlink since
+ * create) refuses the start with PERMISSION_DENIED, one gone with
+ * FAILED_PRECONDITION. Containers berth did not create are left to
+ * their owner. Returns 0, the refusal, or the inspect's error.
  */
-int runtime_bind_mounts_recheck(struct berth_runtime *rt,
-                                const Berth__V1__ContainerDetail *d,
+int runtime_bind_mounts_recheck(struct berth_runtime *rt, const char *ref,
                                 struct berth_err *err);
 
 /* SHA-256 (hex) of the spec's canonical packed form: two creates with the

@@ -16,6 +16,7 @@
  * operator's to protect.
  */
 #include "services/runtime/runtime_internal.h"
+#include "services/runtime/state_cache.h"
 
 #include "lib/safe_path.h"
 
@@ -68,9 +69,10 @@ static bool managed(const Berth__V1__ContainerSummary *s)
 	return false;
 }
 
-int runtime_bind_mounts_recheck(struct berth_runtime *rt,
-                                const Berth__V1__ContainerDetail *d,
-                                struct berth_err *err)
+/* The check on one container's detail. */
+static int recheck_detail(struct berth_runtime *rt,
+                          const Berth__V1__ContainerDetail *d,
+                          struct berth_err *err)
 {
 	if (!managed(d->summary))
 		return 0;
@@ -97,4 +99,21 @@ int runtime_bind_mounts_recheck(struct berth_runtime *rt,
 			return rv;
 	}
 	return 0;
+}
+
+int runtime_bind_mounts_recheck(struct berth_runtime *rt, const char *ref,
+                                struct berth_err *err)
+{
+	Berth__V1__ContainerDetail *d = NULL;
+	int rv = 0;
+
+	/* The mount sources are fixed at create, so the cache's copy
+	 * serves; it is the folders on disk that are checked again. */
+	if (!state_cache_inspect(runtime_cache(rt), ref, &d))
+		rv = berth_engine_container_inspect(rt->engine, ref, &d, err);
+	if (rv != 0)
+		return rv;
+	rv = recheck_detail(rt, d, err);
+	protobuf_c_message_free_unpacked(&d->base, NULL);
+	return rv;
 }

@@ -34,21 +34,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct ts_berth berth;
 static int name_seq;
+static char *safe_root; /* the berth's SafeLocalPaths (a private folder) */
 
 static int setup(void **state)
 {
+	char *tmp = ts_tmpdir("integpods");
+	int rv;
+
 	(void)state;
-	return ts_berth_start(&berth, NULL, 0, NULL);
+	safe_root = realpath(tmp, NULL);
+	free(tmp);
+	setenv("BERTH_SAFE_LOCAL_PATHS", safe_root, 1);
+	rv = ts_berth_start(&berth, NULL, 0, NULL);
+	unsetenv("BERTH_SAFE_LOCAL_PATHS");
+	return rv;
 }
 
 static int teardown(void **state)
 {
+	int rv;
+
 	(void)state;
-	return ts_berth_stop(&berth);
+	rv = ts_berth_stop(&berth);
+	ts_rmtree(safe_root);
+	free(safe_root);
+	return rv;
 }
 
 static long req(const char *method, const char *path, const char *body,
@@ -612,6 +627,76 @@ static void test_in_pod_create_checks_over_nng(void **state)
 	free(pname);
 }
 
+/*
+ * A pod's start checks the bind sources of the containers berth made in
+ * it, as a container's own start does: a source swapped for a symlink
+ * that leads out of SafeLocalPaths refuses the start (403) and nothing
+ * runs; with the folder back, the pod starts.
+ */
+static void test_pod_start_rechecks_binds(void **state)
+{
+	char *pname, *cname, *body, *cbody, *path;
+	char *src = NULL, *aside = NULL, *outside = NULL;
+	json_t *j = NULL;
+	char cid[80];
+	long st;
+
+	(void)state;
+	if (!ts_engine_is_podman())
+		skip();
+	src = berth_asprintf("%s/src", safe_root);
+	aside = berth_asprintf("%s/src-aside", safe_root);
+	outside = ts_tmpdir("integpods-out");
+	assert_int_equal(mkdir(src, 0755), 0);
+	pname = unique_name("pod");
+	cname = unique_name("bound");
+	body = pod_body(pname, ts_free_port());
+	assert_int_equal(req("POST", "/api/v1/pods", body, NULL), 201);
+	cbody = berth_asprintf(
+	    "{\"image\":\"%s\",\"name\":\"%s\",\"pod\":\"%s\","
+	    "\"command\":[\"sleep\",\"300\"],"
+	    "\"mounts\":[{\"source\":\"%s\",\"target\":\"/data\","
+	    "\"type\":\"bind\"}],\"labels\":{\"berth-test\":\"%s\"}}",
+	    ts_test_image(), cname, pname, src, ts_run_label());
+	st = req("POST", "/api/v1/containers", cbody, &j);
+	if (st != 201)
+		fail_msg("create member: %ld %s", st,
+		         ts_json_str(json_object_get(j, "error"), "message"));
+	snprintf(cid, sizeof(cid), "%s", ts_json_str(j, "id"));
+	json_decref(j);
+
+	assert_int_equal(rename(src, aside), 0);
+	assert_int_equal(symlink(outside, src), 0);
+	path = berth_asprintf("/api/v1/pods/%s/start", pname);
+	j = NULL;
+	assert_int_equal(req("POST", path, NULL, &j), 403);
+	assert_non_null(
+	    strstr(ts_json_str(json_object_get(j, "error"), "message"),
+	           "mounts[0].source"));
+	json_decref(j);
+	j = await_state(cid, "created");
+	json_decref(j);
+
+	assert_int_equal(unlink(src), 0);
+	assert_int_equal(rename(aside, src), 0);
+	assert_int_equal(req("POST", path, NULL, NULL), 204);
+	j = await_state(cid, "running");
+	json_decref(j);
+	free(path);
+
+	path = berth_asprintf("/api/v1/pods/%s?force=1", pname);
+	assert_int_equal(req("DELETE", path, NULL, NULL), 204);
+	free(path);
+	ts_rmtree(outside);
+	free(outside);
+	free(aside);
+	free(src);
+	free(cbody);
+	free(body);
+	free(cname);
+	free(pname);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_pod_refusals_and_resend),
 		cmocka_unit_test(test_in_pod_create_checks_over_nng),
 		cmocka_unit_test(test_in_pod_health_check),
+		cmocka_unit_test(test_pod_start_rechecks_binds),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
