@@ -323,6 +323,72 @@ static void test_serve_refuses_a_port_in_use(void **state)
 	free(data);
 }
 
+/*
+ * `berth events` whose gateway goes away for good retries, 1 s apart,
+ * and gives up after 10 attempts in a row that got no stream: exit 1
+ * with the reason on stderr, neither at once (a busy loop) nor never.
+ */
+static void test_events_gives_up_on_a_gone_gateway(void **state)
+{
+	const char *argv[] = { getenv("BERTH_BIN"), "events", NULL };
+	struct ts_berth g;
+	posix_spawn_file_actions_t fa;
+	char *envs[2], *env[64], *errp, *text;
+	size_t ne = 0;
+	int status = -1, exited = 0;
+	int64_t gone_ms, took_ms;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(ts_berth_start(&g, NULL, 0, NULL), 0);
+	errp = berth_asprintf("%s/events.err", berth.data_dir);
+	envs[0] = berth_asprintf("BERTH_URL=%s", g.base);
+	envs[1] = berth_asprintf("BERTH_TOKEN=%s", g.token);
+	for (char **e = environ; *e != NULL && ne < 60; e++)
+		if (strncmp(*e, "BERTH_URL=", 10) != 0
+		    && strncmp(*e, "BERTH_TOKEN=", 12) != 0)
+			env[ne++] = *e;
+	env[ne++] = envs[0];
+	env[ne++] = envs[1];
+	env[ne] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	                                 O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errp,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(
+	    posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, env), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	usleep(1000 * 1000); /* the stream opens (and has an id) */
+	assert_int_equal(ts_berth_kill(&g, SIGTERM), 0);
+	gone_ms = ts_now_ms();
+	for (int i = 0; i < 250 && !exited; i++) {
+		exited = waitpid(pid, &status, WNOHANG) == pid;
+		if (!exited)
+			usleep(100 * 1000);
+	}
+	took_ms = ts_now_ms() - gone_ms;
+	if (!exited) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("berth events still retrying 25 s after its gateway "
+		         "went away");
+	}
+	text = slurp(errp);
+	print_message("berth events gave up %lld ms after its gateway went\n",
+	              (long long)took_ms);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_non_null(strstr(text, "gave up after 10 attempts"));
+	assert_non_null(strstr(text, "resuming the event stream after"));
+	assert_true(took_ms >= 5000);
+	free(text);
+	assert_int_equal(ts_berth_stop(&g), 0);
+	free(envs[0]);
+	free(envs[1]);
+	free(errp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_usage),
 		cmocka_unit_test(test_pull_of_missing_image_exits_1),
 		cmocka_unit_test(test_serve_refuses_a_port_in_use),
+		cmocka_unit_test(test_events_gives_up_on_a_gone_gateway),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
