@@ -69,9 +69,11 @@ struct berth_rpc_server {
 /* One request being handled; the handler's closure_data. */
 struct berth_rpc_call {
 	struct berth_rpc_server *srv;
+	struct worker *w; /* the worker handling it (its ctx and aio) */
 	const Berth__V1__Request *req;
 	bool answered;
-	nng_msg *reply; /* packed Reply once answered */
+	nng_msg *reply; /* packed Reply once answered; nng's once sent */
+	bool sending;   /* the reply's send was started on w->aio */
 	bool failed;
 	int fail_code;
 	bool fail_retryable;
@@ -252,6 +254,36 @@ static void call_reply(struct berth_rpc_call *call, int code, bool retryable,
 	call->answered = true;
 }
 
+/*
+ * Starts sending the packed reply without waiting for it: what the
+ * handler does after answering (freeing, a store write) then runs while
+ * the reply travels. The worker waits for the send before it receives
+ * again (call_finish). Never blocks, so a handler may answer while it
+ * holds a lock.
+ */
+static void call_send_start(struct berth_rpc_call *call)
+{
+	if (call->reply == NULL || call->sending)
+		return;
+	nng_aio_set_msg(call->w->aio, call->reply);
+	nng_aio_set_timeout(call->w->aio, SEND_TIMEOUT_MS);
+	nng_ctx_send(call->w->ctx, call->w->aio);
+	call->sending = true;
+}
+
+/* After the handler: the reply is sent (or dropped) before the worker
+ * takes the next request. */
+static void call_finish(struct berth_rpc_call *call)
+{
+	call_send_start(call);
+	if (!call->sending)
+		return; /* cannot pack even an error: let it time out */
+	nng_aio_wait(call->w->aio);
+	if (nng_aio_result(call->w->aio) != 0)
+		nng_msg_free(call->reply);
+	call->reply = NULL;
+}
+
 /* The closure every generated handler receives. */
 static void call_closure(const ProtobufCMessage *msg, void *closure_data)
 {
@@ -268,6 +300,7 @@ static void call_closure(const ProtobufCMessage *msg, void *closure_data)
 		call_reply(call, BERTH_EINTERNAL, false,
 		           "the handler failed without a reason", NULL);
 	}
+	call_send_start(call);
 }
 
 static ProtobufCService *find_service(struct berth_rpc_server *srv,
@@ -387,16 +420,10 @@ static void *worker_main(void *arg)
 		in = nng_aio_get_msg(w->aio);
 		memset(&call, 0, sizeof(call));
 		call.srv = w->srv;
+		call.w = w;
 		handle(&call, in);
 		nng_msg_free(in);
-		if (call.reply == NULL)
-			continue; /* cannot pack even an error: let it time out */
-		nng_aio_set_msg(w->aio, call.reply);
-		nng_aio_set_timeout(w->aio, SEND_TIMEOUT_MS);
-		nng_ctx_send(w->ctx, w->aio);
-		nng_aio_wait(w->aio);
-		if (nng_aio_result(w->aio) != 0)
-			nng_msg_free(call.reply);
+		call_finish(&call);
 	}
 	return NULL;
 }
