@@ -60,6 +60,19 @@ void exec_result_fini(struct exec_result *res)
 	if (res->budget != NULL)
 		runtime_out_budget_give(res->budget, res->charged);
 	res->charged = 0;
+	if (res->row_exec_id != NULL) {
+		struct berth_err derr;
+
+		berth_err_clear(&derr);
+		if (exec_deadline_remove(res->row_store, res->row_exec_id,
+		                         &derr)
+		    != 0)
+			berth_log(BERTH_LOG_DEBUG, "exec_deadline_keep",
+			          "exec=%.64s reason=\"%s\"", res->row_exec_id,
+			          derr.msg);
+		free(res->row_exec_id);
+		res->row_exec_id = NULL;
+	}
 }
 
 /* How many of `want` bytes of stream output the budget lets through. A
@@ -581,9 +594,11 @@ static char *row_container_id(struct berth_runtime *rt, const char *ref,
 }
 
 /*
- * Records the exec's deadline in the store before the engine starts it
- * (a caller's own timeout only: one derived from the call's deadline is
- * not recorded, so a plain exec costs no disk write). Sets *recorded.
+ * Records the exec's deadline in the store before the engine starts it:
+ * the caller's own timeout, or the call's deadline standing in for one
+ * (a JSON exec without timeout_ms is killed when its call runs out, and
+ * that must hold when the runtime does not live to see it). A streamed
+ * exec without a timeout has no deadline and no row. Sets *recorded.
  */
 static int record_deadline(struct berth_runtime *rt, const char *cref,
                            const char *exec_id, const struct exec_limits *lim,
@@ -593,7 +608,7 @@ static int record_deadline(struct berth_runtime *rt, const char *cref,
 	int rv = 0;
 
 	*recorded = false;
-	if (lim->timeout_ms <= 0 || lim->deadline_timeout)
+	if (lim->timeout_ms <= 0)
 		return 0;
 	cid = row_container_id(rt, cref, err);
 	if (cid == NULL)
@@ -701,13 +716,12 @@ out:
 	 * stream broke, or a kill failed) keeps its row: the reaper asks
 	 * the engine at the deadline. */
 	if (recorded && ended) {
-		struct berth_err derr;
-
-		berth_err_clear(&derr);
-		if (exec_deadline_remove(rt->store, exec_id, &derr) != 0)
-			berth_log(BERTH_LOG_DEBUG, "exec_deadline_keep",
-			          "exec=%.64s reason=\"%s\"", exec_id,
-			          derr.msg);
+		/* Deleted by exec_result_fini(), after the reply went out:
+		 * the caller need not wait for the write. A row left by a
+		 * kill in between is one the reaper clears at its deadline
+		 * (the engine says the exec ended). */
+		res->row_store = rt->store;
+		res->row_exec_id = berth_strdup(exec_id);
 	}
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);

@@ -118,13 +118,18 @@ struct exec_result {
 	 * outlive the result. */
 	struct runtime_out_budget *budget;
 	size_t charged;
+	/* The exec's deadline row, to be deleted by exec_result_fini()
+	 * (set by exec_run_start once the run is over). */
+	struct berth_store *row_store; /* borrowed */
+	char *row_exec_id;             /* owned */
 };
 
 /* Initialises an empty result. */
 void exec_result_init(struct exec_result *res);
 
-/* Frees the collected output and gives its charge back to the budget.
- * Accepts NULL. */
+/* Frees the collected output, gives its charge back to the budget and
+ * deletes the exec's deadline row (call it after replying: the write
+ * is off the caller's path). Accepts NULL. */
 void exec_result_fini(struct exec_result *res);
 
 /*

@@ -9,8 +9,9 @@
  *   the exec not running, `ps` in the container no longer shows it, and
  *   its exec_deadlines row is gone;
  * - without a kill: the row exists while the exec runs and is deleted
- *   once it ends (normally, or killed by the watchdog); an exec without
- *   timeout_ms writes no row;
+ *   once it ends (normally, or killed by the watchdog); a JSON exec
+ *   without timeout_ms has one too (the call's deadline is its
+ *   timeout), a streamed one without timeout_ms none;
  * - a runtime started with the test-only BERTH_TEST_EXEC_OUTPUT_BUDGET
  *   (64 KiB) cuts a 200 KB output at the budget with its marker, the
  *   command still ends with its exit code, and the budget is given back
@@ -185,6 +186,19 @@ static int rows(const char *exec_id)
 out:
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
+	return n;
+}
+
+/* The rows of `exec_id` once its exec has answered: the runtime deletes
+ * the row just after its reply, so give it a moment (at most 2 s). */
+static int rows_after_reply(const char *exec_id)
+{
+	int n = rows(exec_id);
+
+	for (int i = 0; i < 40 && n != 0; i++) {
+		usleep(50 * 1000);
+		n = rows(exec_id);
+	}
 	return n;
 }
 
@@ -390,43 +404,6 @@ static void test_deadline_outlives_killed_runtime(void **state)
 	free(eid);
 }
 
-static void test_row_deleted_when_exec_ends(void **state)
-{
-	struct bg_exec b;
-	json_t *j = NULL;
-	char *eid;
-
-	(void)state;
-	/* Ends by itself: the row exists while it runs, not after. */
-	bg_start(&b, "{\"command\":[\"sleep\",\"1\"],\"timeout_ms\":8000}");
-	eid = wait_row(NULL, NULL);
-	assert_non_null(eid);
-	bg_join(&b);
-	assert_int_equal(b.status, 200);
-	assert_int_equal(
-	    json_integer_value(json_object_get(b.reply, "exit_code")), 0);
-	assert_int_equal(rows(eid), 0);
-	json_decref(b.reply);
-	free(eid);
-
-	/* Killed by the watchdog: timed_out, and the row is gone. */
-	bg_start(&b, "{\"command\":[\"sleep\",\"301\"],\"timeout_ms\":800}");
-	eid = wait_row(NULL, NULL);
-	assert_non_null(eid);
-	bg_join(&b);
-	assert_int_equal(b.status, 200);
-	assert_true(json_is_true(json_object_get(b.reply, "timed_out")));
-	assert_int_equal(rows(eid), 0);
-	assert_int_equal(engine_exec_running(eid), 0);
-	json_decref(b.reply);
-	free(eid);
-
-	/* No timeout_ms: nothing is written. */
-	assert_int_equal(exec_json("{\"command\":[\"true\"]}", &j), 200);
-	json_decref(j);
-	assert_int_equal(rows(NULL), 0);
-}
-
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
 	return berth_buf_append(arg, p, size * n) == 0 ? size * n : 0;
@@ -457,6 +434,59 @@ static long stream_exec(const char *body, struct berth_buf *out)
 	free(auth);
 	free(u);
 	return st;
+}
+
+static void test_row_deleted_when_exec_ends(void **state)
+{
+	struct bg_exec b;
+	char *eid;
+
+	(void)state;
+	/* Ends by itself: the row exists while it runs, not after. */
+	bg_start(&b, "{\"command\":[\"sleep\",\"1\"],\"timeout_ms\":8000}");
+	eid = wait_row(NULL, NULL);
+	assert_non_null(eid);
+	bg_join(&b);
+	assert_int_equal(b.status, 200);
+	assert_int_equal(
+	    json_integer_value(json_object_get(b.reply, "exit_code")), 0);
+	assert_int_equal(rows_after_reply(eid), 0);
+	json_decref(b.reply);
+	free(eid);
+
+	/* Killed by the watchdog: timed_out, and the row is gone. */
+	bg_start(&b, "{\"command\":[\"sleep\",\"301\"],\"timeout_ms\":800}");
+	eid = wait_row(NULL, NULL);
+	assert_non_null(eid);
+	bg_join(&b);
+	assert_int_equal(b.status, 200);
+	assert_true(json_is_true(json_object_get(b.reply, "timed_out")));
+	assert_int_equal(rows_after_reply(eid), 0);
+	assert_int_equal(engine_exec_running(eid), 0);
+	json_decref(b.reply);
+	free(eid);
+
+	/* No timeout_ms: the call's deadline stands in for one (the exec
+	 * is killed when the call runs out), so it has a row too. */
+	bg_start(&b, "{\"command\":[\"sleep\",\"1\"]}");
+	eid = wait_row(NULL, NULL);
+	assert_non_null(eid);
+	bg_join(&b);
+	assert_int_equal(b.status, 200);
+	assert_int_equal(rows_after_reply(eid), 0);
+	json_decref(b.reply);
+	free(eid);
+
+	/* Streamed without timeout_ms: no deadline, nothing written. */
+	{
+		struct berth_buf out;
+
+		berth_buf_init(&out, 1 << 20);
+		assert_int_equal(stream_exec("{\"command\":[\"true\"]}", &out),
+		                 200);
+		berth_buf_fini(&out);
+	}
+	assert_int_equal(rows_after_reply(NULL), 0);
 }
 
 static void test_output_budget(void **state)
