@@ -137,8 +137,8 @@ static CURL *request_new(const struct cli_client *c, const char *method,
 }
 
 long cli_stream(const struct cli_client *c, const char *method,
-                const char *path, const json_t *body, cli_chunk_fn fn,
-                void *arg, json_t **reply)
+                const char *path, const json_t *body, int idle_s,
+                cli_chunk_fn fn, void *arg, json_t **reply)
 {
 	struct stream_sink sink = { 0 };
 	struct curl_slist *hl = NULL;
@@ -158,6 +158,10 @@ long cli_stream(const struct cli_client *c, const char *method,
 	}
 	curl_easy_setopt(sink.h, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(sink.h, CURLOPT_WRITEDATA, &sink);
+	if (idle_s > 0) {
+		curl_easy_setopt(sink.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(sink.h, CURLOPT_LOW_SPEED_TIME, (long)idle_s);
+	}
 	rc = curl_easy_perform(sink.h);
 	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && sink.stopped)) {
 		curl_easy_getinfo(sink.h, CURLINFO_RESPONSE_CODE, &status);

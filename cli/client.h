@@ -39,13 +39,16 @@ typedef int (*cli_chunk_fn)(void *arg, const char *data, size_t len);
 
 /*
  * One request whose 2xx reply is streamed to `fn` (logs, events,
- * streamed exec); no overall timeout. A non-2xx reply is parsed as JSON
- * into `*reply` as cli_request() does. Returns the HTTP status, or -1
- * when berth could not be reached or the stream broke (printed).
+ * streamed exec); no overall timeout. `idle_s` > 0 ends a stream that
+ * sends nothing for that long (for streams the server keeps alive, so
+ * a peer that died without closing is noticed); 0 waits for ever. A
+ * non-2xx reply is parsed as JSON into `*reply` as cli_request() does.
+ * Returns the HTTP status, or -1 when berth could not be reached or the
+ * stream broke or went idle (printed).
  */
 long cli_stream(const struct cli_client *c, const char *method,
-                const char *path, const json_t *body, cli_chunk_fn fn,
-                void *arg, json_t **reply);
+                const char *path, const json_t *body, int idle_s,
+                cli_chunk_fn fn, void *arg, json_t **reply);
 
 /*
  * Prints a failed reply as "berth: CODE: message" on stderr and returns

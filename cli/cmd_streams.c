@@ -14,6 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* An event stream silent this long has lost its gateway without being
+ * closed (a host that died, a cut network): three of the gateway's 15 s
+ * keepalives (GW_EVENTS_KEEPALIVE_S) missed. `berth events` resumes. */
+#define EVENTS_IDLE_S 45
+
 /* Exit status of `berth exec` when the command ran out of time, as
  * timeout(1) does. */
 #define EXIT_TIMED_OUT 124
@@ -253,7 +258,7 @@ int cmd_logs(int argc, char **argv)
 	    follow ? "&follow=1" : "", stamps ? "&timestamps=1" : "",
 	    tail != NULL ? "&tail=" : "", tail != NULL ? tail : "",
 	    since != NULL ? "&since=" : "", since != NULL ? since : "");
-	status = cli_stream(&c, "GET", path, NULL, to_stdout, NULL, &reply);
+	status = cli_stream(&c, "GET", path, NULL, 0, to_stdout, NULL, &reply);
 	cli_client_fini(&c);
 	rv = status == 200 ? 0 : cli_fail(status, reply);
 out:
@@ -407,7 +412,8 @@ static int follow_events(const struct cli_client *c, const char *type,
 		json_t *reply = NULL;
 		long status;
 
-		status = cli_stream(c, "GET", path, NULL, on_sse, st, &reply);
+		status = cli_stream(c, "GET", path, NULL, EVENTS_IDLE_S, on_sse,
+		                    st, &reply);
 		free(path);
 		if (st->out_failed) {
 			json_decref(reply);
