@@ -179,13 +179,13 @@ static void finish_json(struct gw_req *rq, const ProtobufCMessage *out)
 	    "{s:i,s:b,s:b,s:b,s:b,s:I}", "exit_code", r->exit_code, "timed_out",
 	    r->timed_out, "stdout_truncated", r->stdout_truncated,
 	    "stderr_truncated", r->stderr_truncated, "output_budget_exhausted",
-	    r->output_budget_exhausted, "duration_ms",
-	    (json_int_t)r->duration_ms);
+	    r->stdout_budget_exhausted || r->stderr_budget_exhausted,
+	    "duration_ms", (json_int_t)r->duration_ms);
 
 	put_output(o, "stdout", &r->stdout, r->stdout_truncated,
-	           r->output_budget_exhausted);
+	           r->stdout_budget_exhausted);
 	put_output(o, "stderr", &r->stderr, r->stderr_truncated,
-	           r->output_budget_exhausted);
+	           r->stderr_budget_exhausted);
 	gw_respond_json(rq, 200, o);
 }
 

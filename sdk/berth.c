@@ -737,7 +737,8 @@ int berth_instance_exec_ex(const struct berth_instance *inst,
 	res->stderr_len = rep->stderr.len;
 	res->timed_out = rep->timed_out;
 	res->stdout_truncated = rep->stdout_truncated;
-	res->output_budget_exhausted = rep->output_budget_exhausted;
+	res->output_budget_exhausted
+	    = rep->stdout_budget_exhausted || rep->stderr_budget_exhausted;
 	res->stderr_truncated = rep->stderr_truncated;
 	res->duration_ms = rep->duration_ms;
 	*out = res;

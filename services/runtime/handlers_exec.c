@@ -62,8 +62,8 @@ void rt_exec_command(Berth__V1__Runtime_Service *svc,
 	out.stderr.len = res.out[BERTH_OUT_STDERR].len;
 	out.stdout_truncated = res.truncated[BERTH_OUT_STDOUT];
 	out.stderr_truncated = res.truncated[BERTH_OUT_STDERR];
-	out.output_budget_exhausted = res.budget_cut[BERTH_OUT_STDOUT]
-	    || res.budget_cut[BERTH_OUT_STDERR];
+	out.stdout_budget_exhausted = res.budget_cut[BERTH_OUT_STDOUT];
+	out.stderr_budget_exhausted = res.budget_cut[BERTH_OUT_STDERR];
 	out.duration_ms = res.duration_ms;
 	done(&out, call);
 out:
