@@ -125,7 +125,10 @@ static void client_send(struct sse_client *c, const char *rec, size_t len)
 
 	if (c->overflowed || c->finished)
 		return;
-	if (c->qlen + len > GW_EVENTS_CLIENT_MAX) {
+	/* A record larger than the queue (a container with huge labels)
+	 * still reaches a client that keeps up: it goes alone into an
+	 * empty queue. Its size is bounded by what the feed receives. */
+	if (c->qlen > 0 && c->qlen + len > GW_EVENTS_CLIENT_MAX) {
 		c->overflowed = true;
 		q_append(c, overflow, sizeof(overflow) - 1);
 	} else {

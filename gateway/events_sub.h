@@ -19,10 +19,12 @@
  * record first instead, saying events may have been missed. Every
  * stream's opening comment (or, for a resumed one, a comment after its
  * replay) carries the newest id, so a client that saw no event yet, or
- * none its filter takes, still resumes from where it (re)connected. Each client's
- * queue is bounded (GW_EVENTS_CLIENT_MAX bytes beyond what its pump
- * holds): a client that cannot keep up gets a final "event: overflow"
- * record and its stream ends, so memory never grows without bound.
+ * none its filter takes, still resumes from where it (re)connected.
+ * Each client's queue is bounded (GW_EVENTS_CLIENT_MAX bytes beyond what
+ * its pump holds; one record larger than that is taken only into an
+ * empty queue): a client that cannot keep up gets a final "event:
+ * overflow" record and its stream ends, so memory never grows without
+ * bound.
  * Idle streams get a ": keepalive" comment every 15 s and are poked
  * every second, so a client that left is noticed (the pump looks at
  * its socket) and freed within about a second.

@@ -13,6 +13,7 @@
  * second, is the only way out besides the engine going away.
  */
 #include "lib/engine_docker_internal.h"
+#include "lib/log.h"
 
 #include "lib/alloc.h"
 #include "lib/engine_http.h"
@@ -21,8 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One event line is a small JSON object; anything larger is refused. */
+/* One event line is a small JSON object unless the container carries
+ * huge labels; a longer line is passed on without them (ev_oversized). */
 #define EVENT_LINE_MAX (256u * 1024u)
+/* What is kept of an over-long line: its start (type, action, id come
+ * first) and its end (time, timeNano come last). */
+#define EVENT_HEAD_MAX 4096
+#define EVENT_TAIL_MAX 256
 /* Labels kept per event. */
 #define EVENT_LABELS_MAX 256
 /* "No limit" for the stream: ten years. */
@@ -34,7 +40,12 @@ struct ev_state {
 	void *arg;
 	struct berth_buf line;
 	struct berth_err *err;
-	bool stopped; /* fn or tick said stop */
+	bool stopped;   /* fn or tick said stop */
+	bool oversized; /* the line under way passed EVENT_LINE_MAX */
+	char head[EVENT_HEAD_MAX];
+	size_t head_len;
+	char tail[EVENT_TAIL_MAX]; /* the last bytes, in order */
+	size_t tail_len;
 };
 
 bool docker_event_meta_attr(const char *k)
@@ -157,16 +168,138 @@ out:
 	return rv;
 }
 
+/* Keeps the start and the end of an over-long line. */
+static void oversized_add(struct ev_state *st, const char *p, size_t n)
+{
+	size_t h = sizeof(st->head) - st->head_len;
+
+	if (h > n)
+		h = n;
+	memcpy(st->head + st->head_len, p, h);
+	st->head_len += h;
+	if (n >= sizeof(st->tail)) {
+		memcpy(st->tail, p + n - sizeof(st->tail), sizeof(st->tail));
+		st->tail_len = sizeof(st->tail);
+	} else {
+		size_t keep = sizeof(st->tail) - n;
+
+		if (keep > st->tail_len)
+			keep = st->tail_len;
+		memmove(st->tail, st->tail + st->tail_len - keep, keep);
+		memcpy(st->tail + keep, p, n);
+		st->tail_len = keep + n;
+	}
+}
+
+/* The string after `"key":"` in `s` (n bytes), copied into `out`; ""
+ * when absent or cut. */
+static void member_str(const char *s, size_t n, const char *key, char *out,
+                       size_t cap)
+{
+	char pat[32];
+	const char *p, *q;
+
+	out[0] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = memmem(s, n, pat, strlen(pat));
+	if (p == NULL)
+		return;
+	p += strlen(pat);
+	q = memchr(p, '"', (size_t)(s + n - p));
+	if (q == NULL || (size_t)(q - p) >= cap)
+		return;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+}
+
+/*
+ * An event line longer than EVENT_LINE_MAX (a container with hundreds of
+ * KiB of labels). Failing the stream would only replay the same line on
+ * reconnect, for ever; dropping it would hide a change. So it is passed
+ * on as the same event without its attributes (no labels, no name):
+ * type, action and id from the line's start, the time from its end.
+ */
+static int ev_oversized(struct ev_state *st)
+{
+	char type[32], action[64], id[80], nano[32], secs[32];
+	json_t *j;
+	char *text;
+	int rv;
+
+	member_str(st->head, st->head_len, "Type", type, sizeof(type));
+	member_str(st->head, st->head_len, "Action", action, sizeof(action));
+	if (action[0] == '\0')
+		member_str(st->head, st->head_len, "status", action,
+		           sizeof(action));
+	member_str(st->head, st->head_len, "id", id, sizeof(id));
+	{
+		/* "timeNano":123 and "time":123 are numbers, not strings. */
+		const char *p;
+
+		nano[0] = secs[0] = '\0';
+		p = memmem(st->tail, st->tail_len, "\"timeNano\":", 11);
+		if (p != NULL)
+			snprintf(nano, sizeof(nano), "%.*s",
+			         (int)strspn(p + 11, "0123456789"), p + 11);
+		p = memmem(st->tail, st->tail_len, "\"time\":", 7);
+		if (p != NULL)
+			snprintf(secs, sizeof(secs), "%.*s",
+			         (int)strspn(p + 7, "0123456789"), p + 7);
+	}
+	berth_log(BERTH_LOG_DEBUG, "engine_event_oversized",
+	          "type=%s action=%s id=%.64s", type, action, id);
+	if (type[0] == '\0' || action[0] == '\0' || id[0] == '\0')
+		return 0; /* not even that could be read: skip it */
+	j = json_pack("{s:s,s:s,s:s,s:I,s:I}", "Type", type, "Action", action,
+	              "id", id, "timeNano", (json_int_t)strtoll(nano, NULL, 10),
+	              "time", (json_int_t)strtoll(secs, NULL, 10));
+	if (j == NULL)
+		return 0; /* not UTF-8: not an event we could use */
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	rv = text != NULL ? ev_line(st, text, strlen(text)) : 0;
+	free(text);
+	return rv;
+}
+
+/* Splits the stream into lines; a line past EVENT_LINE_MAX is kept only
+ * in part and handed to ev_oversized() when it ends. */
 static int ev_chunk(void *arg, const char *data, size_t len)
 {
 	struct ev_state *st = arg;
-	int rv = docker_split_lines(&st->line, data, len, ev_line, st);
+	size_t start = 0;
 
-	if (rv == BERTH_ELIMIT)
-		return berth_err_set(st->err, BERTH_ELIMIT,
-		                     "engine event longer than %u bytes",
-		                     EVENT_LINE_MAX);
-	return rv;
+	while (start < len) {
+		const char *nl = memchr(data + start, '\n', len - start);
+		size_t n
+		    = nl != NULL ? (size_t)(nl - (data + start)) : len - start;
+		int rv = 0;
+
+		if (!st->oversized
+		    && berth_buf_append(&st->line, data + start, n) != 0) {
+			st->oversized = true;
+			st->head_len = st->tail_len = 0;
+			oversized_add(st, st->line.data, st->line.len);
+			berth_buf_reset(&st->line);
+		}
+		if (st->oversized)
+			oversized_add(st, data + start, n);
+		if (nl == NULL)
+			break;
+		if (st->oversized) {
+			rv = ev_oversized(st);
+			st->oversized = false;
+		} else {
+			rv = ev_line(st,
+			             st->line.data != NULL ? st->line.data : "",
+			             st->line.len);
+		}
+		berth_buf_reset(&st->line);
+		if (rv != 0)
+			return rv;
+		start += n + 1;
+	}
+	return 0;
 }
 
 static int ev_tick(void *arg)

@@ -42,7 +42,7 @@ struct podman_evfile {
 	ino_t ino;
 	off_t off;              /* bytes of the open file consumed */
 	struct berth_buf carry; /* a partial line */
-	bool skipping;          /* inside an over-long line */
+	bool skipping;          /* inside an over-long line (its start kept) */
 	int64_t since_ns;       /* lines before this are not handed on */
 
 	/* After a replacement or truncation: skipping what was seen. */
@@ -110,6 +110,32 @@ static int on_line(struct podman_evfile *f, const char *l, size_t n,
 	return rv;
 }
 
+/*
+ * A line longer than PODMAN_EVENT_LINE_MAX (a container with hundreds of
+ * KiB of labels), of which f->carry holds the start. Podman writes
+ * "Attributes" last, after ID, Name, Status, Time and Type: the event is
+ * handed on without them (no labels) rather than dropped, which would
+ * hide a change from the cache.
+ */
+static int on_long_line(struct podman_evfile *f, podman_evfile_fn fn, void *arg)
+{
+	static const char attrs[] = ",\"Attributes\":";
+	const char *a = f->carry.data != NULL
+	    ? memmem(f->carry.data, f->carry.len, attrs, sizeof(attrs) - 1)
+	    : NULL;
+
+	if (a == NULL) {
+		berth_log(BERTH_LOG_DEBUG, "podman_event_line_skipped",
+		          "reason=longer_than max=%u", PODMAN_EVENT_LINE_MAX);
+		return 0;
+	}
+	f->carry.len = (size_t)(a - f->carry.data);
+	(void)berth_buf_append(&f->carry, "}", 1); /* shorter than before */
+	berth_log(BERTH_LOG_DEBUG, "podman_event_line_long",
+	          "max=%u labels=dropped", PODMAN_EVENT_LINE_MAX);
+	return on_line(f, f->carry.data, f->carry.len, fn, arg);
+}
+
 /* Splits `data` into lines, keeping a partial one in f->carry. */
 static int feed(struct podman_evfile *f, const char *data, size_t len,
                 podman_evfile_fn fn, void *arg)
@@ -120,15 +146,20 @@ static int feed(struct podman_evfile *f, const char *data, size_t len,
 		size_t step = nl != NULL ? seg + 1 : seg;
 		int rv = 0;
 
-		if (f->skipping) {
-			if (nl != NULL)
-				f->skipping = false;
-		} else if (berth_buf_append(&f->carry, data, seg) != 0) {
-			berth_log(BERTH_LOG_DEBUG, "podman_event_line_skipped",
-			          "reason=longer_than max=%u",
-			          PODMAN_EVENT_LINE_MAX);
+		if (!f->skipping
+		    && berth_buf_append(&f->carry, data, seg) != 0) {
+			/* Keep the line's start (as much as fits) for
+			 * on_long_line(); the rest is passed over. */
+			size_t room = f->carry.max - f->carry.len;
+
+			(void)berth_buf_append(&f->carry, data,
+			                       seg < room ? seg : room);
+			f->skipping = true;
+		}
+		if (nl != NULL && f->skipping) {
+			rv = on_long_line(f, fn, arg);
+			f->skipping = false;
 			berth_buf_reset(&f->carry);
-			f->skipping = nl == NULL;
 		} else if (nl != NULL) {
 			rv = on_line(f, f->carry.data, f->carry.len, fn, arg);
 			berth_buf_reset(&f->carry);

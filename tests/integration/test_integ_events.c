@@ -951,6 +951,60 @@ static void test_sse_reset_on_foreign_or_unknown_id(void **state)
 	free(name);
 }
 
+/* The next event of container `id` within `ms`; -1 when none came. */
+static int next_of(struct sse *c, const char *id, struct sse_rec *r, int ms)
+{
+	int64_t deadline = ts_now_ms() + ms;
+
+	while (ts_now_ms() < deadline) {
+		if (sse_next(c, r, (int)(deadline - ts_now_ms())) != 0)
+			return -1;
+		if (strcmp(ts_json_str(r->data, "id"), id) == 0)
+			return 0;
+		json_decref(r->data);
+	}
+	return -1;
+}
+
+/*
+ * A container whose engine event is longer than 256 KiB (70 labels of
+ * 4000 bytes) once stalled the feed: the runtime's event stream failed
+ * on that line and replayed it on every reconnect. Its events now come
+ * through without their labels, and the feed goes on.
+ */
+static void test_sse_huge_engine_event_does_not_stall(void **state)
+{
+	char *name
+	    = berth_asprintf("evh-%s-%ld", ts_run_label(), (long)getpid());
+	char *name2 = berth_asprintf("%s-after", name);
+	char *id, *id2;
+	struct sse c;
+	struct sse_rec r;
+
+	(void)state;
+	assert_int_equal(sse_open(&c, "/api/v1/events?type=container"), 0);
+	id = make_container(name, "exit 0", 70);
+	assert_int_equal(next_of(&c, id, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "create");
+	json_decref(r.data);
+	container_call("DELETE", id, "", 204);
+	assert_int_equal(next_of(&c, id, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "destroy");
+	json_decref(r.data);
+	/* And a plain container after it is seen, name and labels too. */
+	id2 = make_container(name2, "exit 0", 0);
+	assert_int_equal(next_of(&c, id2, &r, 10000), 0);
+	assert_string_equal(ts_json_str(r.data, "action"), "create");
+	assert_string_equal(ts_json_str(r.data, "name"), name2);
+	json_decref(r.data);
+	container_call("DELETE", id2, "", 204);
+	sse_close(&c);
+	free(id2);
+	free(id);
+	free(name2);
+	free(name);
+}
+
 /* A replay larger than the client's queue (256 KiB) is not queued: the
  * client gets a reset instead. Each event of a container with 24 labels
  * of 4000 bytes is about 96 KiB. */
@@ -1387,6 +1441,7 @@ int main(void)
 		cmocka_unit_test(test_sse_resume_at_newest),
 		cmocka_unit_test(test_sse_reset_on_foreign_or_unknown_id),
 		cmocka_unit_test(test_sse_replay_too_large_resets),
+		cmocka_unit_test(test_sse_huge_engine_event_does_not_stall),
 		cmocka_unit_test(test_sse_resume_ends_with_the_newest_id),
 		cmocka_unit_test(test_sse_malformed_last_id),
 		cmocka_unit_test(test_cli_events_resumes),

@@ -11,7 +11,8 @@
  * - the file follower on a real temporary file: appends, partial lines,
  *   replay from a time, truncation in place, Podman's rotation (new file
  *   renamed over the old one), a file made after the follower started,
- *   and an over-long line skipped;
+ *   an over-long line skipped, and an event over-long for its labels
+ *   handed on without them;
  * - the file replaced by a symlink or a FIFO: not followed, no block;
  * - the events op stops promptly while the engine hangs on its info.
  */
@@ -535,7 +536,8 @@ static void test_file_follow(void **state)
 		free(text);
 	}
 
-	/* An over-long line is skipped, the next one read. */
+	/* An over-long line that is not an event is skipped, the next one
+	 * read. */
 	{
 		size_t n = PODMAN_EVENT_LINE_MAX + 100;
 		char *big = berth_malloc(n + 2);
@@ -548,12 +550,33 @@ static void test_file_follow(void **state)
 		append_ev(path, "stop", 12);
 		assert_string_equal(read_all(f, &s), "stop@12");
 	}
+	/* An event over-long for its labels is handed on without them
+	 * (Attributes come last), not dropped; the next one is read. */
+	{
+		size_t n = PODMAN_EVENT_LINE_MAX + 100;
+		struct berth_buf big;
+
+		berth_buf_init(&big, 2 * n);
+		berth_buf_puts(&big,
+		               "{\"ID\":\"aaaa\",\"Name\":\"t\",\"Status\":"
+		               "\"start\",\"Time\":\"1970-01-01T00:00:12.7Z\","
+		               "\"Type\":\"container\",\"Attributes\":{\"big\":"
+		               "\"");
+		for (size_t i = 0; i < n; i++)
+			berth_buf_append(&big, "y", 1);
+		berth_buf_puts(&big, "\"}}\n");
+		append(path, big.data);
+		berth_buf_fini(&big);
+		append_ev(path, "died", 13);
+		assert_string_equal(read_all(f, &s), "start@12 die@13");
+	}
 	podman_evfile_free(f);
 	f = NULL;
 
 	/* Replay from a time: lines at or after it, then new ones. */
 	assert_int_equal(podman_evfile_open(&f, path, 11000, &err), 0);
-	assert_string_equal(read_all(f, &s), "start@11 stop@12");
+	assert_string_equal(read_all(f, &s),
+	                    "start@11 stop@12 start@12 die@13");
 	append_ev(path, "remove", 13);
 	assert_string_equal(read_all(f, &s), "destroy@13");
 	podman_evfile_free(f);
