@@ -39,7 +39,12 @@ struct echo_srv {
 	int instance;
 	atomic_int calls;
 	struct berth_rpc_server *rpc;
+	pthread_mutex_t linger_mu; /* held by a "linger" echo */
+	atomic_int lingered;       /* a "linger" echo finished its work */
 };
+
+/* How long a "linger" echo works on after answering. */
+#define LINGER_MS 1500
 
 static void fill_meta(Berth__V1__TestEchoReply *r, struct berth_rpc_call *call)
 {
@@ -73,6 +78,16 @@ static void t_echo(Berth__V1__TestEcho_Service *svc,
 	r.blob = in->blob;
 	r.instance = es->instance;
 	fill_meta(&r, call);
+	if (in->text != NULL && strcmp(in->text, "linger") == 0) {
+		/* Answers while holding a lock, then works on: the reply
+		 * must already be on its way (test_reply_leaves_on_answer). */
+		pthread_mutex_lock(&es->linger_mu);
+		closure(&r, closure_data);
+		usleep(LINGER_MS * 1000);
+		atomic_store(&es->lingered, 1);
+		pthread_mutex_unlock(&es->linger_mu);
+		return;
+	}
 	closure(&r, closure_data);
 }
 
@@ -104,6 +119,8 @@ static struct echo_srv *srv_start_opts(const char *url,
 	es->svc = init;
 	es->instance = instance;
 	atomic_init(&es->calls, 0);
+	atomic_init(&es->lingered, 0);
+	pthread_mutex_init(&es->linger_mu, NULL);
 	assert_ok(berth_rpc_server_alloc(&es->rpc, url, o, &err), &err);
 	assert_ok(berth_rpc_server_add_service(es->rpc, &es->svc.base, &err),
 	          &err);
@@ -121,6 +138,7 @@ static void srv_free(struct echo_srv *es)
 	if (es == NULL)
 		return;
 	berth_rpc_server_free(es->rpc);
+	pthread_mutex_destroy(&es->linger_mu);
 	free(es);
 }
 
@@ -805,6 +823,49 @@ static void test_server_close_with_call_in_flight(void **state)
 	rec_fini(&rec);
 }
 
+/*
+ * A handler's reply leaves when it answers, not when it returns: a
+ * handler that answers (while holding a lock) and then works on for
+ * LINGER_MS has its caller answered well before that, and closing the
+ * server still waits for the handler to finish.
+ */
+static void test_reply_leaves_on_answer(void **state)
+{
+	const char *url = "inproc://berth-rpc-test-linger";
+	struct echo_srv *es = srv_start(url);
+	struct berth_rpc_client *cli = cli_new(url, NULL);
+	Berth__V1__TestEchoRequest in = BERTH__V1__TEST_ECHO_REQUEST__INIT;
+	Berth__V1__TestEchoReply *out = NULL;
+	struct berth_rpc_opts o = { 0 };
+	struct berth_err err;
+	int64_t t0, took;
+
+	(void)state;
+	assert_true(wait_peers(cli, 1, 2000));
+	in.text = "linger";
+	o.timeout_ms = 5000;
+	t0 = ts_now_ms();
+	assert_ok(echo(cli, &in, &o, &out, &err), &err);
+	took = ts_now_ms() - t0;
+	assert_string_equal(out->text, "linger");
+	protobuf_c_message_free_unpacked(&out->base, NULL);
+	assert_true(took < LINGER_MS / 2);
+	assert_int_equal(atomic_load(&es->lingered), 0);
+
+	/* Another call meanwhile goes to another worker. */
+	out = NULL;
+	in.text = "next";
+	assert_ok(echo(cli, &in, &o, &out, &err), &err);
+	assert_string_equal(out->text, "next");
+	protobuf_c_message_free_unpacked(&out->base, NULL);
+
+	/* Close waits for the lingering handler. */
+	berth_rpc_server_close(es->rpc);
+	assert_int_equal(atomic_load(&es->lingered), 1);
+	berth_rpc_client_free(cli);
+	srv_free(es);
+}
+
 static void test_client_free_cancels_calls(void **state)
 {
 	const char *url = "inproc://berth-rpc-test-cancel";
@@ -985,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_oversize_refused_server_survives),
 		cmocka_unit_test(test_dial_mode_two_instances),
 		cmocka_unit_test(test_server_close_with_call_in_flight),
+		cmocka_unit_test(test_reply_leaves_on_answer),
 		cmocka_unit_test(test_client_free_cancels_calls),
 		cmocka_unit_test(test_async_exactly_once_and_not_inline),
 		cmocka_unit_test(test_slow_idempotent_call_runs_once),
