@@ -212,6 +212,29 @@ static void member_str(const char *s, size_t n, const char *key, char *out,
 	out[q - p] = '\0';
 }
 
+/* The digits after `"key":` in `s` (n bytes, not NUL-terminated),
+ * copied into `out`; "" when absent, cut or too long. */
+static void member_num(const char *s, size_t n, const char *key, char *out,
+                       size_t cap)
+{
+	char pat[32];
+	const char *p;
+	size_t plen, len = 0;
+
+	out[0] = '\0';
+	plen = (size_t)snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = memmem(s, n, pat, plen);
+	if (p == NULL)
+		return;
+	p += plen;
+	while (p + len < s + n && p[len] >= '0' && p[len] <= '9')
+		len++;
+	if (len == 0 || len >= cap || p + len == s + n)
+		return; /* no number, or one the tail's end may have cut */
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
 /*
  * An event line longer than EVENT_LINE_MAX (a container with hundreds of
  * KiB of labels). Failing the stream would only replay the same line on
@@ -232,29 +255,21 @@ static int ev_oversized(struct ev_state *st)
 		member_str(st->head, st->head_len, "status", action,
 		           sizeof(action));
 	member_str(st->head, st->head_len, "id", id, sizeof(id));
-	{
-		/* "timeNano":123 and "time":123 are numbers, not strings. */
-		const char *p;
-
-		nano[0] = secs[0] = '\0';
-		p = memmem(st->tail, st->tail_len, "\"timeNano\":", 11);
-		if (p != NULL)
-			snprintf(nano, sizeof(nano), "%.*s",
-			         (int)strspn(p + 11, "0123456789"), p + 11);
-		p = memmem(st->tail, st->tail_len, "\"time\":", 7);
-		if (p != NULL)
-			snprintf(secs, sizeof(secs), "%.*s",
-			         (int)strspn(p + 7, "0123456789"), p + 7);
-	}
+	member_num(st->tail, st->tail_len, "timeNano", nano, sizeof(nano));
+	member_num(st->tail, st->tail_len, "time", secs, sizeof(secs));
 	berth_log(BERTH_LOG_DEBUG, "engine_event_oversized",
 	          "type=%s action=%s id=%.64s", type, action, id);
 	if (type[0] == '\0' || action[0] == '\0' || id[0] == '\0')
 		return 0; /* not even that could be read: skip it */
-	j = json_pack("{s:s,s:s,s:s,s:I,s:I}", "Type", type, "Action", action,
-	              "id", id, "timeNano", (json_int_t)strtoll(nano, NULL, 10),
-	              "time", (json_int_t)strtoll(secs, NULL, 10));
+	j = json_pack("{s:s,s:s,s:s,s:I}", "Type", type, "Action", action, "id",
+	              id, "time", (json_int_t)strtoll(secs, NULL, 10));
 	if (j == NULL)
 		return 0; /* not UTF-8: not an event we could use */
+	/* Only a timeNano that was read: ev_line() prefers it to "time". */
+	if (nano[0] != '\0')
+		json_object_set_new(
+		    j, "timeNano",
+		    json_integer((json_int_t)strtoll(nano, NULL, 10)));
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	rv = text != NULL ? ev_line(st, text, strlen(text)) : 0;
