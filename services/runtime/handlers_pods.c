@@ -135,8 +135,15 @@ static int pod_binds_still_safe(struct berth_runtime *rt, const char *id,
 	int rv;
 
 	rv = berth_engine_ops(rt->engine)->pod_inspect(rt->engine, id, &p, err);
-	for (size_t i = 0; rv == 0 && i < p->n_container_ids; i++)
+	for (size_t i = 0; rv == 0 && i < p->n_container_ids; i++) {
 		rv = runtime_bind_mounts_recheck(rt, p->container_ids[i], err);
+		/* Removed since the pod was read: nothing of it will start,
+		 * and NOT_FOUND would tell the caller the pod is gone. */
+		if (rv == BERTH_ENOTFOUND) {
+			berth_err_clear(err);
+			rv = 0;
+		}
+	}
 	if (p != NULL)
 		protobuf_c_message_free_unpacked(&p->base, NULL);
 	return rv;
