@@ -294,7 +294,8 @@ static int ev_chunk(void *arg, const char *data, size_t len)
 		    && berth_buf_append(&st->line, data + start, n) != 0) {
 			st->oversized = true;
 			st->head_len = st->tail_len = 0;
-			oversized_add(st, st->line.data, st->line.len);
+			if (st->line.len > 0)
+				oversized_add(st, st->line.data, st->line.len);
 			berth_buf_reset(&st->line);
 		}
 		if (st->oversized)

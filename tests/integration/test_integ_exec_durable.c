@@ -436,6 +436,22 @@ static long stream_exec(const char *body, struct berth_buf *out)
 	return st;
 }
 
+/* A streamed exec run on a thread of its own. */
+struct stream_bg {
+	pthread_t th;
+	const char *body;
+	long status;
+	struct berth_buf out;
+};
+
+static void *stream_main(void *arg)
+{
+	struct stream_bg *s = arg;
+
+	s->status = stream_exec(s->body, &s->out);
+	return NULL;
+}
+
 static void test_row_deleted_when_exec_ends(void **state)
 {
 	struct bg_exec b;
@@ -477,16 +493,27 @@ static void test_row_deleted_when_exec_ends(void **state)
 	json_decref(b.reply);
 	free(eid);
 
-	/* Streamed without timeout_ms: no deadline, nothing written. */
-	{
-		struct berth_buf out;
-
-		berth_buf_init(&out, 1 << 20);
-		assert_int_equal(stream_exec("{\"command\":[\"true\"]}", &out),
-		                 200);
-		berth_buf_fini(&out);
-	}
+	/* Streamed without timeout_ms: no deadline, nothing written while
+	 * it runs (looked at during a streamed `sleep 1`). */
 	assert_int_equal(rows_after_reply(NULL), 0);
+	{
+		struct stream_bg s
+		    = { .body = "{\"command\":[\"sleep\",\"1\"]}" };
+		int seen = 0;
+
+		berth_buf_init(&s.out, 1 << 20);
+		assert_int_equal(pthread_create(&s.th, NULL, stream_main, &s),
+		                 0);
+		for (int i = 0; i < 16; i++) {
+			usleep(50 * 1000);
+			seen += rows(NULL);
+		}
+		pthread_join(s.th, NULL);
+		assert_int_equal(s.status, 200);
+		assert_non_null(strstr(s.out.data, "\"exit_code\":0"));
+		assert_int_equal(seen, 0);
+		berth_buf_fini(&s.out);
+	}
 }
 
 static void test_output_budget(void **state)
