@@ -5,10 +5,10 @@
  * tests/support/gitserver.h) into a running busybox container, and the
  * files are read back with the engine's own archive API.
  *
- * berth serve runs with TMPDIR set to a folder of this test, so the
- * clone's private directories can be counted: none is left after any
- * request, successful or not. The container is labelled
- * berth-test=<run> and force-removed at the end.
+ * Clones are made in the runtime's scratch folder
+ * (<data>/scratch/rt-XXXXXX), so the clone's private directories can be
+ * counted there: none is left after any request, successful or not. The
+ * container is labelled berth-test=<run> and force-removed at the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +25,7 @@
 #include "tests/support/testsupport.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +37,9 @@
 
 static struct ts_gitfix fx;
 static struct ts_berth berth;
-static char *tmp;    /* berth serve's TMPDIR */
-static char *cid;    /* the container */
-static int tmp_base; /* entries in tmp besides clones (berth's data) */
+static char *scratch;    /* the runtime's scratch folder */
+static char *cid;        /* the container */
+static int scratch_base; /* entries there besides clones (its lock) */
 
 static long req(const char *method, const char *path, const char *body,
                 json_t **out)
@@ -72,6 +73,23 @@ static void lsan_suppress(void)
 	free(path);
 }
 
+/* The runtime's one scratch folder, <data>/scratch/rt-XXXXXX (caller
+ * frees), or NULL. */
+static char *scratch_folder(const char *data_dir)
+{
+	char *root = berth_asprintf("%s/scratch", data_dir), *found = NULL;
+	DIR *d = opendir(root);
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "rt-", 3) == 0 && found == NULL)
+			found = berth_asprintf("%s/%s", root, e->d_name);
+	if (d != NULL)
+		closedir(d);
+	free(root);
+	return found;
+}
+
 static int setup(void **state)
 {
 	char *name, *body, *path;
@@ -83,12 +101,15 @@ static int setup(void **state)
 	    || ts_git_http_start(&fx, "alice", PASSWORD) != 0
 	    || ts_git_sshd_start(&fx) != 0 || ts_git_hole_start(&fx) != 0)
 		return -1;
-	tmp = ts_tmpdir("clone-serve-tmp");
 	lsan_suppress();
-	setenv("TMPDIR", tmp, 1);
 	if (ts_berth_start(&berth, NULL, 0, NULL) != 0)
 		return -1;
-	tmp_base = ts_dir_count(tmp);
+	scratch = scratch_folder(berth.data_dir);
+	if (scratch == NULL) {
+		fprintf(stderr, "no scratch folder under %s\n", berth.data_dir);
+		return -1;
+	}
+	scratch_base = ts_dir_count(scratch);
 	name
 	    = berth_asprintf("it-%s-%ld-clone", ts_run_label(), (long)getpid());
 	body = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\","
@@ -130,8 +151,7 @@ static int teardown(void **state)
 	}
 	rv = ts_berth_stop(&berth);
 	ts_git_fixture_fini(&fx);
-	ts_rmtree(tmp);
-	free(tmp);
+	free(scratch);
 	return rv;
 }
 
@@ -143,7 +163,7 @@ static long clone_req(const char *body, json_t **out)
 
 	free(path);
 	/* Whatever happened, no private directory is left behind. */
-	assert_int_equal(ts_dir_count(tmp), tmp_base);
+	assert_int_equal(ts_dir_count(scratch), scratch_base);
 	return st;
 }
 
@@ -419,7 +439,7 @@ static void test_no_container(void **state)
 	assert_int_equal(st, 404);
 	json_decref(j);
 	free(body);
-	assert_int_equal(ts_dir_count(tmp), tmp_base);
+	assert_int_equal(ts_dir_count(scratch), scratch_base);
 }
 
 /* The runtime checks what the gateway checks: its nng API is public. */
