@@ -5,6 +5,8 @@
  */
 #include "gateway/json_writer.h"
 
+#include "lib/validate.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,54 +107,6 @@ void gw_jw_array_close(struct gw_jw *w)
 	close_level(w, ']');
 }
 
-/* Length of the UTF-8 sequence starting at `s`, or 0 when it is not a
- * valid one (jansson's rules: shortest form only, no surrogates, at most
- * U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0; /* also stops at the NUL */
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-	    || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-		return 0;
-	return n;
-}
-
-bool gw_jw_utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p != '\0') {
-		size_t n = utf8_seq(p);
-
-		if (n == 0)
-			return false;
-		p += n;
-	}
-	return true;
-}
-
 /* Writes `s` quoted, escaping as jansson does: the two-character forms
  * for \b \f \n \r \t, \u00XX for other control bytes, nothing else. */
 static void quoted(struct gw_jw *w, const char *s)
@@ -203,7 +157,7 @@ void gw_jw_key_text(struct gw_jw *w, const char *key)
 {
 	if (w->skip_depth > 0)
 		return;
-	if (key == NULL || !gw_jw_utf8_valid(key)) {
+	if (key == NULL || !berth_utf8_valid(key)) {
 		w->skip_value = true;
 		return;
 	}
@@ -216,7 +170,7 @@ void gw_jw_string(struct gw_jw *w, const char *s)
 {
 	if (!value_begins(w))
 		return;
-	quoted(w, s != NULL && gw_jw_utf8_valid(s) ? s : "");
+	quoted(w, s != NULL && berth_utf8_valid(s) ? s : "");
 }
 
 void gw_jw_int(struct gw_jw *w, int64_t v)

@@ -5,8 +5,9 @@
  * value and most of the request's CPU; this writes each value once.
  *
  * Strings follow the rules of the jansson-built replies: NULL is "",
- * text that is not valid UTF-8 is written as "" (a value) or left out
- * with its value (an object key given by gw_jw_key_text()).
+ * text that is not valid UTF-8 (berth_utf8_valid(), jansson's rules) is
+ * written as "" (a value) or left out with its value (an object key
+ * given by gw_jw_key_text()).
  *
  * A writer that ran into its buffer's cap remembers it; check
  * gw_jw_failed() once at the end rather than after every call.
@@ -56,9 +57,5 @@ void gw_jw_null(struct gw_jw *w);
 /* True when an append failed (the buffer's cap) or the nesting went past
  * GW_JW_MAX_DEPTH: the output is then incomplete. */
 bool gw_jw_failed(const struct gw_jw *w);
-
-/* Whether `s` (NUL-terminated) is valid UTF-8, as jansson judges it: no
- * overlong forms, no surrogates, nothing past U+10FFFF. */
-bool gw_jw_utf8_valid(const char *s);
 
 #endif

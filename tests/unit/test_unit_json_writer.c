@@ -5,6 +5,7 @@
  * reports a buffer that hit its cap.
  */
 #include "gateway/json_writer.h"
+#include "lib/validate.h"
 
 #include <jansson.h>
 #include <setjmp.h>
@@ -58,7 +59,7 @@ static void test_strings_match_jansson(void **state)
 		{
 			json_t *j = json_string(samples[i]);
 
-			assert_int_equal(gw_jw_utf8_valid(samples[i]),
+			assert_int_equal(berth_utf8_valid(samples[i]),
 			                 j != NULL);
 			json_decref(j);
 		}
