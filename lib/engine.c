@@ -245,3 +245,12 @@ int berth_engine_container_inspect(struct berth_engine *e, const char *id,
 {
 	return e->ops->container_inspect(e, id, out, err);
 }
+
+bool berth_summary_managed(const Berth__V1__ContainerSummary *s)
+{
+	for (size_t i = 0; s != NULL && i < s->n_labels; i++)
+		if (strcmp(s->labels[i]->key, BERTH_LABEL_MANAGED) == 0)
+			return s->labels[i]->value != NULL
+			    && strcmp(s->labels[i]->value, "true") == 0;
+	return false;
+}

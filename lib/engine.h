@@ -39,6 +39,10 @@ struct berth_engine;
 #define BERTH_LABEL_REQUEST_ID "berth.request_id"
 #define BERTH_LABEL_SPEC_HASH  "berth.spec_hash"
 
+/* Whether berth created the container: BERTH_LABEL_MANAGED is "true".
+ * Accepts NULL (false). */
+bool berth_summary_managed(const Berth__V1__ContainerSummary *s);
+
 /*
  * Progress of an image pull: `percent` 0..100 or -1 when unknown, and
  * the engine's latest status line. Return non-zero to abandon the pull.

@@ -60,21 +60,12 @@ int runtime_bind_mounts_check(struct berth_runtime *rt,
 	return 0;
 }
 
-/* Whether berth created the container (BERTH_LABEL_MANAGED). */
-static bool managed(const Berth__V1__ContainerSummary *s)
-{
-	for (size_t i = 0; s != NULL && i < s->n_labels; i++)
-		if (strcmp(s->labels[i]->key, BERTH_LABEL_MANAGED) == 0)
-			return strcmp(s->labels[i]->value, "true") == 0;
-	return false;
-}
-
 /* The check on one container's detail. */
 static int recheck_detail(struct berth_runtime *rt,
                           const Berth__V1__ContainerDetail *d,
                           struct berth_err *err)
 {
-	if (!managed(d->summary))
+	if (!berth_summary_managed(d->summary))
 		return 0;
 	for (size_t i = 0; i < d->n_mounts; i++) {
 		char field[64];

@@ -481,12 +481,8 @@ static bool matches(const Berth__V1__ContainerSummary *s,
 		if (want != NULL && want[0] != '\0' && strcmp(v, want) != 0)
 			return false;
 	}
-	if (f->berth_only) {
-		const char *v = label_of(s, BERTH_LABEL_MANAGED);
-
-		if (v == NULL || strcmp(v, "true") != 0)
-			return false;
-	}
+	if (f->berth_only && !berth_summary_managed(s))
+		return false;
 	if (f->name != NULL && f->name[0] != '\0'
 	    && !name_matches(s->name, f->name, re, have_re))
 		return false;
@@ -774,14 +770,11 @@ void state_cache_health_checked(struct state_cache *c, size_t max,
 	for (size_t i = 0; i < c->n && k < max; i++) {
 		const Berth__V1__ContainerDetail *d = c->v[i].d;
 		const Berth__V1__HealthCheck *h;
-		const char *managed;
 
 		if (c->v[i].partial || d == NULL || !d->running
 		    || (h = d->health) == NULL || h->n_test == 0
-		    || strcmp(h->test[0], "NONE") == 0 || d->summary == NULL
-		    || (managed = label_of(d->summary, BERTH_LABEL_MANAGED))
-		        == NULL
-		    || strcmp(managed, "true") != 0)
+		    || strcmp(h->test[0], "NONE") == 0
+		    || !berth_summary_managed(d->summary))
 			continue;
 		if (v == NULL)
 			v = berth_calloc(c->n < max ? c->n : max, sizeof(*v));
