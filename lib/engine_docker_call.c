@@ -24,6 +24,15 @@ void docker_reply_fini(struct docker_reply *r)
 	berth_buf_fini(&r->body);
 }
 
+void docker_reply_of_stream(struct docker_reply *r, long status,
+                            const struct berth_buf *errbody)
+{
+	docker_reply_init(r);
+	r->status = status;
+	berth_http_engine_message(errbody->data, errbody->len, r->msg,
+	                          sizeof(r->msg));
+}
+
 int docker_call(struct berth_engine *e, const char *method, const char *path,
                 const json_t *body, long timeout_ms, struct docker_reply *r,
                 struct berth_err *err)

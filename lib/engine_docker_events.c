@@ -374,10 +374,7 @@ int docker_events(struct berth_engine *e, int64_t since_unix_ms,
 	if (status < 200 || status >= 300) {
 		struct docker_reply r;
 
-		docker_reply_init(&r);
-		r.status = status;
-		berth_http_engine_message(errbody.data, errbody.len, r.msg,
-		                          sizeof(r.msg));
+		docker_reply_of_stream(&r, status, &errbody);
 		rv = docker_map_status(&r, BERTH_EPRECOND, "engine events",
 		                       err);
 		docker_reply_fini(&r);

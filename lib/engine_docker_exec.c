@@ -281,10 +281,7 @@ int docker_exec_start(struct berth_engine *e, const char *exec_id,
 	if (status < 200 || status >= 300) {
 		struct docker_reply r;
 
-		docker_reply_init(&r);
-		r.status = status;
-		berth_http_engine_message(errbody.data, errbody.len, r.msg,
-		                          sizeof(r.msg));
+		docker_reply_of_stream(&r, status, &errbody);
 		if (status == 404)
 			rv = berth_err_set(
 			    err, BERTH_ENOTFOUND,

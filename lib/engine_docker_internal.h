@@ -32,6 +32,12 @@ struct docker_reply {
 void docker_reply_init(struct docker_reply *r);
 void docker_reply_fini(struct docker_reply *r);
 
+/* Initialises `r` as the answer of a streamed call that ended with HTTP
+ * `status`: its engine message from the error body the stream kept.
+ * Free with docker_reply_fini(). */
+void docker_reply_of_stream(struct docker_reply *r, long status,
+                            const struct berth_buf *errbody);
+
 /*
  * One request to the engine. `path` is below /v1.41 and already
  * escaped; `body` (may be NULL) is serialised here. On return 0 the

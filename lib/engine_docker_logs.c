@@ -400,10 +400,7 @@ int docker_logs(struct berth_engine *e, const char *id,
 		struct docker_reply r;
 		char *what = docker_what_container("read logs of", id);
 
-		docker_reply_init(&r);
-		r.status = status;
-		berth_http_engine_message(errbody.data, errbody.len, r.msg,
-		                          sizeof(r.msg));
+		docker_reply_of_stream(&r, status, &errbody);
 		rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
 		docker_reply_fini(&r);
 		free(what);

@@ -116,10 +116,7 @@ int docker_wait(struct berth_engine *e, const char *id, const char *condition,
 	if (status < 200 || status >= 300) {
 		struct docker_reply r;
 
-		docker_reply_init(&r);
-		r.status = status;
-		berth_http_engine_message(errbody.data, errbody.len, r.msg,
-		                          sizeof(r.msg));
+		docker_reply_of_stream(&r, status, &errbody);
 		rv = docker_map_status(&r, BERTH_EPRECOND, what, err);
 		docker_reply_fini(&r);
 		goto out;

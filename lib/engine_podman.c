@@ -340,10 +340,7 @@ static int libpod_wait_exit(struct berth_engine *e, const char *id,
 	if (status < 200 || status >= 300) {
 		struct docker_reply r;
 
-		docker_reply_init(&r);
-		r.status = status;
-		berth_http_engine_message(errbody.data, errbody.len, r.msg,
-		                          sizeof(r.msg));
+		docker_reply_of_stream(&r, status, &errbody);
 		rv = status == 404 ? berth_err_set(
 		         err, BERTH_ENOTFOUND, "container %.64s not found", id)
 		                   : map_libpod(&r, "wait for container", err);
@@ -1232,10 +1229,7 @@ static int podman_health_probe(struct berth_engine *e, const char *id,
 	if (code < 200 || code >= 300) {
 		struct docker_reply r;
 
-		docker_reply_init(&r);
-		r.status = code;
-		berth_http_engine_message(errbody.data, errbody.len, r.msg,
-		                          sizeof(r.msg));
+		docker_reply_of_stream(&r, code, &errbody);
 		if (code == 404)
 			rv = berth_err_set(err, BERTH_ENOTFOUND,
 			                   "container %.64s not found", id);
