@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,31 +50,64 @@ static char *slurp(const char *path)
 	return berth_buf_steal(&b, NULL);
 }
 
-/* Runs `berth ARGS...` (NULL-terminated) with BERTH_URL/BERTH_TOKEN set. */
-static struct run_result run(const char *const *args)
+/*
+ * Starts `berth ARGS...` (NULL-terminated) with stdout to `out_path` and
+ * stderr to `err_path` (NULL: /dev/null), in environment `env` (NULL:
+ * ours). Returns the pid, or -1.
+ */
+static pid_t spawn_berth(const char *const *args, const char *out_path,
+                         const char *err_path, char *const *env)
 {
 	posix_spawn_file_actions_t fa;
-	struct run_result r = { -1, NULL, NULL };
-	char *out = berth_asprintf("%s/cli.out", berth.data_dir);
-	char *err = berth_asprintf("%s/cli.err", berth.data_dir);
 	const char *argv[16];
 	size_t n = 0;
 	pid_t pid;
-	int status;
 
 	argv[n++] = getenv("BERTH_BIN");
 	for (size_t i = 0; args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out,
-	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err,
-	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, environ) == 0
-	    && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
-		r.status = WEXITSTATUS(status);
+	posix_spawn_file_actions_addopen(
+	    &fa, STDOUT_FILENO, out_path != NULL ? out_path : "/dev/null",
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(
+	    &fa, STDERR_FILENO, err_path != NULL ? err_path : "/dev/null",
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv,
+	                env != NULL ? env : environ)
+	    != 0)
+		pid = -1;
 	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* Waits up to `ms` for `pid` (ours) to exit. Past that it is killed and
+ * reaped, and false is returned. */
+static bool wait_bounded(pid_t pid, int ms, int *status)
+{
+	for (int waited = 0; waited < ms; waited += 100) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		usleep(100 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return false;
+}
+
+/* Runs `berth ARGS...` (NULL-terminated) with BERTH_URL/BERTH_TOKEN set;
+ * a command still running after 2 minutes is stopped (status -1). */
+static struct run_result run(const char *const *args)
+{
+	struct run_result r = { -1, NULL, NULL };
+	char *out = berth_asprintf("%s/cli.out", berth.data_dir);
+	char *err = berth_asprintf("%s/cli.err", berth.data_dir);
+	pid_t pid = spawn_berth(args, out, err, NULL);
+	int status;
+
+	if (pid > 0 && wait_bounded(pid, 120000, &status) && WIFEXITED(status))
+		r.status = WEXITSTATUS(status);
 	r.out = slurp(out);
 	r.err = slurp(err);
 	free(out);
@@ -276,39 +310,21 @@ static void test_serve_refuses_a_port_in_use(void **state)
 	char *data = ts_tmpdir("cli-port");
 	const char *addr = berth.base + strlen("http://");
 	char *errp = berth_asprintf("%s/serve.err", data);
-	const char *argv[] = { getenv("BERTH_BIN"),
-		               "serve",
-		               "--data",
-		               data,
-		               "--http",
-		               addr,
-		               "--no-engine-start",
-		               "--socket",
-		               ts_docker_socket(),
+	const char *args[] = { "serve",    "--data",
+		               data,       "--http",
+		               addr,       "--no-engine-start",
+		               "--socket", ts_docker_socket(),
 		               NULL };
-	posix_spawn_file_actions_t fa;
-	int status = -1, exited = 0;
+	int status = -1;
 	pid_t pid;
 	char *text;
 	json_t *j = NULL;
 
 	(void)state;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errp,
-	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_int_equal(
-	    posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	for (int i = 0; i < 150 && !exited; i++) {
-		exited = waitpid(pid, &status, WNOHANG) == pid;
-		if (!exited)
-			usleep(100 * 1000);
-	}
-	if (!exited) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	pid = spawn_berth(args, NULL, errp, NULL);
+	assert_true(pid > 0);
+	if (!wait_bounded(pid, 15000, &status))
 		fail_msg("a second berth serve on %s kept running", addr);
-	}
 	assert_true(WIFEXITED(status));
 	assert_int_not_equal(WEXITSTATUS(status), 0);
 	text = slurp(errp);
@@ -330,13 +346,13 @@ static void test_serve_refuses_a_port_in_use(void **state)
  */
 static void test_events_gives_up_on_a_gone_gateway(void **state)
 {
-	const char *argv[] = { getenv("BERTH_BIN"), "events", NULL };
+	const char *args[] = { "events", NULL };
 	struct ts_berth g;
-	posix_spawn_file_actions_t fa;
 	char *envs[2], *env[64], *errp, *text;
 	size_t ne = 0;
-	int status = -1, exited = 0;
+	int status = -1;
 	int64_t gone_ms, took_ms;
+	bool exited;
 	pid_t pid;
 
 	(void)state;
@@ -351,29 +367,16 @@ static void test_events_gives_up_on_a_gone_gateway(void **state)
 	env[ne++] = envs[0];
 	env[ne++] = envs[1];
 	env[ne] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	                                 O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errp,
-	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_int_equal(
-	    posix_spawn(&pid, argv[0], &fa, NULL, (char **)argv, env), 0);
-	posix_spawn_file_actions_destroy(&fa);
+	pid = spawn_berth(args, NULL, errp, env);
+	assert_true(pid > 0);
 	usleep(1000 * 1000); /* the stream opens (and has an id) */
 	assert_int_equal(ts_berth_kill(&g, SIGTERM), 0);
 	gone_ms = ts_now_ms();
-	for (int i = 0; i < 250 && !exited; i++) {
-		exited = waitpid(pid, &status, WNOHANG) == pid;
-		if (!exited)
-			usleep(100 * 1000);
-	}
+	exited = wait_bounded(pid, 25000, &status);
 	took_ms = ts_now_ms() - gone_ms;
-	if (!exited) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	if (!exited)
 		fail_msg("berth events still retrying 25 s after its gateway "
 		         "went away");
-	}
 	text = slurp(errp);
 	print_message("berth events gave up %lld ms after its gateway went\n",
 	              (long long)took_ms);
