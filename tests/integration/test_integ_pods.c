@@ -92,6 +92,29 @@ static char *pod_body(const char *name, int host_port)
 	                      name, ts_run_label(), host_port);
 }
 
+/*
+ * Creates container `cname` in pod `pname` through REST, labelled for
+ * this run, with `extra` (more JSON members: the command, mounts, ...).
+ * Its id goes to `cid` (80 bytes); anything but 201 fails the test.
+ */
+static void create_member(const char *pname, const char *cname,
+                          const char *extra, char *cid)
+{
+	char *body = berth_asprintf(
+	    "{\"image\":\"%s\",\"name\":\"%s\",\"pod\":\"%s\",%s,"
+	    "\"labels\":{\"berth-test\":\"%s\"}}",
+	    ts_test_image(), cname, pname, extra, ts_run_label());
+	json_t *j = NULL;
+	long st = req("POST", "/api/v1/containers", body, &j);
+
+	if (st != 201)
+		fail_msg("create member: %ld %s", st,
+		         ts_json_str(json_object_get(j, "error"), "message"));
+	snprintf(cid, 80, "%s", ts_json_str(j, "id"));
+	json_decref(j);
+	free(body);
+}
+
 /* The pods carrying this run's label: how many, and whether one is
  * named `name` (may be NULL). */
 static size_t run_pods(const char *name, json_t **match)
@@ -233,7 +256,7 @@ static void test_docker_says_unimplemented(void **state)
 /* The whole life of a pod with a container in it, on Podman. */
 static void test_pod_lifecycle(void **state)
 {
-	char *pname, *cname, *body, *cbody, *path;
+	char *pname, *cname, *body, *path;
 	json_t *j = NULL, *p = NULL;
 	char pod_id[80], cid[80];
 	long st;
@@ -266,19 +289,10 @@ static void test_pod_lifecycle(void **state)
 	json_decref(j);
 
 	/* a container joins through spec.pod */
-	cbody
-	    = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\",\"pod\":\"%s\","
-	                     "\"command\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; "
-	                     "while true; do sleep 0.2; done\"],"
-	                     "\"labels\":{\"berth-test\":\"%s\"}}",
-	                     ts_test_image(), cname, pname, ts_run_label());
-	j = NULL;
-	st = req("POST", "/api/v1/containers", cbody, &j);
-	if (st != 201)
-		fail_msg("create member: %ld %s", st,
-		         ts_json_str(json_object_get(j, "error"), "message"));
-	snprintf(cid, sizeof(cid), "%s", ts_json_str(j, "id"));
-	json_decref(j);
+	create_member(pname, cname,
+	              "\"command\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; "
+	              "while true; do sleep 0.2; done\"]",
+	              cid);
 
 	/* start the pod: its container runs, and says which pod it is in */
 	path = berth_asprintf("/api/v1/pods/%s/start", pname);
@@ -342,7 +356,6 @@ static void test_pod_lifecycle(void **state)
 	run_pods(pname, &p);
 	assert_null(p);
 
-	free(cbody);
 	free(body);
 	free(cname);
 	free(pname);
@@ -412,11 +425,10 @@ static void test_pod_refusals_and_resend(void **state)
  */
 static void test_in_pod_health_check(void **state)
 {
-	char *pname, *cname, *body, *cbody, *path;
+	char *pname, *cname, *body, *path;
 	json_t *j = NULL, *hc;
 	char cid[80];
 	const char *status = "";
-	long st;
 
 	(void)state;
 	if (!ts_engine_is_podman())
@@ -427,20 +439,11 @@ static void test_in_pod_health_check(void **state)
 	                      "\"berth-test\":\"%s\"}}",
 	                      pname, ts_run_label());
 	assert_int_equal(req("POST", "/api/v1/pods", body, NULL), 201);
-	cbody
-	    = berth_asprintf("{\"image\":\"%s\",\"name\":\"%s\",\"pod\":\"%s\","
-	                     "\"command\":[\"sleep\",\"60\"],"
-	                     "\"health\":{\"test\":[\"CMD-SHELL\",\"true\"],"
-	                     "\"interval_ms\":200},"
-	                     "\"labels\":{\"berth-test\":\"%s\"}}",
-	                     ts_test_image(), cname, pname, ts_run_label());
-	st = req("POST", "/api/v1/containers", cbody, &j);
-	if (st != 201)
-		fail_msg("create in pod: %ld %s", st,
-		         ts_json_str(json_object_get(j, "error"), "message"));
-	snprintf(cid, sizeof(cid), "%s", ts_json_str(j, "id"));
-	json_decref(j);
-	j = NULL;
+	create_member(pname, cname,
+	              "\"command\":[\"sleep\",\"60\"],"
+	              "\"health\":{\"test\":[\"CMD-SHELL\",\"true\"],"
+	              "\"interval_ms\":200}",
+	              cid);
 	path = berth_asprintf("/api/v1/containers/%s/start", cid);
 	assert_int_equal(req("POST", path, NULL, NULL), 204);
 	free(path);
@@ -471,7 +474,6 @@ static void test_in_pod_health_check(void **state)
 	path = berth_asprintf("/api/v1/pods/%s?force=1", pname);
 	assert_int_equal(req("DELETE", path, NULL, NULL), 204);
 	free(path);
-	free(cbody);
 	free(body);
 	free(cname);
 	free(pname);
@@ -639,7 +641,6 @@ static void test_pod_start_rechecks_binds(void **state)
 	char *src = NULL, *aside = NULL, *outside = NULL;
 	json_t *j = NULL;
 	char cid[80];
-	long st;
 
 	(void)state;
 	if (!ts_engine_is_podman())
@@ -653,17 +654,11 @@ static void test_pod_start_rechecks_binds(void **state)
 	body = pod_body(pname, ts_free_port());
 	assert_int_equal(req("POST", "/api/v1/pods", body, NULL), 201);
 	cbody = berth_asprintf(
-	    "{\"image\":\"%s\",\"name\":\"%s\",\"pod\":\"%s\","
 	    "\"command\":[\"sleep\",\"300\"],"
 	    "\"mounts\":[{\"source\":\"%s\",\"target\":\"/data\","
-	    "\"type\":\"bind\"}],\"labels\":{\"berth-test\":\"%s\"}}",
-	    ts_test_image(), cname, pname, src, ts_run_label());
-	st = req("POST", "/api/v1/containers", cbody, &j);
-	if (st != 201)
-		fail_msg("create member: %ld %s", st,
-		         ts_json_str(json_object_get(j, "error"), "message"));
-	snprintf(cid, sizeof(cid), "%s", ts_json_str(j, "id"));
-	json_decref(j);
+	    "\"type\":\"bind\"}]",
+	    src);
+	create_member(pname, cname, cbody, cid);
 
 	assert_int_equal(rename(src, aside), 0);
 	assert_int_equal(symlink(outside, src), 0);
