@@ -13,6 +13,7 @@
 #include "services/runtime/state_cache.h"
 
 #include "lib/alloc.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -232,9 +233,24 @@ fail:
 	return rv;
 }
 
+/* A stop step that took more than a second is logged: a stop should
+ * take well under that, and a slow one must say where it waited. Returns
+ * the time now, for the next step. */
+static int64_t stop_step_done(const char *step, int64_t started_ms)
+{
+	int64_t now = berth_clock_mono_ms();
+
+	if (now - started_ms > 1000)
+		berth_log(BERTH_LOG_WARN, "runtime_stop_slow",
+		          "step=%s ms=%lld", step,
+		          (long long)(now - started_ms));
+	return now;
+}
+
 void berth_runtime_stop(struct berth_runtime *rt)
 {
 	struct runtime_full *full = (struct runtime_full *)rt;
+	int64_t t;
 
 	if (rt == NULL)
 		return;
@@ -243,12 +259,19 @@ void berth_runtime_stop(struct berth_runtime *rt)
 	 * follower, then what they use. Long waits in handlers give up
 	 * first. */
 	atomic_store(&full->closing, true);
+	t = berth_clock_mono_ms();
 	berth_rpc_server_free(rt->server);
+	t = stop_step_done("rpc_server", t);
 	runtime_runner_stop(rt);
+	t = stop_step_done("runner", t);
 	exec_reaper_stop(rt->exec_reaper);
+	t = stop_step_done("exec_reaper", t);
 	runtime_streams_free(rt->streams);
+	t = stop_step_done("streams", t);
 	health_driver_stop(full->health);
+	t = stop_step_done("health_driver", t);
 	event_follower_stop(full->follower);
+	stop_step_done("event_follower", t);
 	events_pub_free(full->pub);
 	state_cache_free(full->cache);
 	berth_engine_free(rt->engine);
